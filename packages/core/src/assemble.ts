@@ -1,0 +1,109 @@
+import type { Tokenizer } from './ports.js';
+import { Rng } from './rng.js';
+import { codePointLength } from './text.js';
+
+export type Placement = 'head' | 'tail' | 'random';
+
+export interface Piece {
+  type: 'meta' | 'negative';
+  docId: string;
+  chunk: number;
+  text: string;
+  score?: number;
+}
+
+/** One meta-chunk and its negatives, negatives in descending similarity. */
+export interface Group {
+  meta: Piece;
+  negatives: Piece[];
+}
+
+/** A record segment (DESIGN §4): code point offsets into the sequence text, end exclusive. */
+export interface Segment {
+  type: 'meta' | 'negative';
+  doc_id: string;
+  chunk: number;
+  start: number;
+  end: number;
+  score?: number;
+}
+
+/**
+ * Orders the pieces: `head` = [mᵢ, nᵢ₁..nᵢₖ], `tail` = [nᵢ₁..nᵢₖ, mᵢ], `random` = mᵢ at a
+ * seeded random position within its group. `trailing` pieces (exact budget overflow) go last.
+ */
+export function layout(groups: Group[], placement: Placement, rng: Rng, trailing: Piece[] = []): Piece[] {
+  const out: Piece[] = [];
+  for (const g of groups) {
+    const pos = placement === 'head' ? 0 : placement === 'tail' ? g.negatives.length : rng.int(g.negatives.length + 1);
+    out.push(...g.negatives.slice(0, pos), g.meta, ...g.negatives.slice(pos));
+  }
+  out.push(...trailing);
+  return out;
+}
+
+/** Joins pieces with the separator and records each piece's code point span. */
+export function joinPieces(pieces: Piece[], separator: string): { text: string; segments: Segment[] } {
+  const sepLen = codePointLength(separator);
+  const segments: Segment[] = [];
+  let offset = 0;
+  pieces.forEach((p, i) => {
+    if (i > 0) offset += sepLen;
+    const len = codePointLength(p.text);
+    const seg: Segment = { type: p.type, doc_id: p.docId, chunk: p.chunk, start: offset, end: offset + len };
+    if (p.score !== undefined) seg.score = roundScore(p.score);
+    segments.push(seg);
+    offset += len;
+  });
+  return { text: pieces.map((p) => p.text).join(separator), segments };
+}
+
+/** Scores in records are rounded so that output bytes do not depend on float noise. */
+export function roundScore(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+export interface CutResult {
+  text: string;
+  segments: Segment[];
+  ids: Uint32Array;
+}
+
+/**
+ * Cuts `text` so that tokenizing the result gives exactly `target` tokens, or returns null
+ * (`too_short`) when the whole text has fewer. The cut starts at the end of token `target`
+ * of the full encoding and is verified by re-tokenizing; at a BPE seam where the prefix
+ * tokenizes differently it moves by code points until the count is exact.
+ */
+export function cutToTokens(text: string, segments: Segment[], tokenizer: Tokenizer, target: number): CutResult | null {
+  const full = tokenizer.encode(text);
+  if (full.length < target) return null;
+  if (full.length === target) return { text, segments, ids: full };
+  let end = tokenizer.prefixEnd(text, full, target);
+  let ids = tokenizer.encode(text.slice(0, end));
+  for (let step = 0; ids.length !== target; step++) {
+    if (step > 256) throw new Error(`cannot cut the sequence to exactly ${target} tokens near offset ${end}`);
+    if (ids.length > target) {
+      const back = tokenizer.prefixEnd(text, ids, target);
+      end = back < end ? back : prevCodePoint(text, end);
+    } else {
+      end = nextCodePoint(text, end);
+    }
+    ids = tokenizer.encode(text.slice(0, end));
+  }
+  const cutCp = codePointLength(text, 0, end);
+  const kept = segments
+    .filter((s) => s.start < cutCp)
+    .map((s) => (s.end > cutCp ? { ...s, end: cutCp } : s));
+  return { text: text.slice(0, end), segments: kept, ids };
+}
+
+function prevCodePoint(s: string, i: number): number {
+  const c = s.charCodeAt(i - 1);
+  return c >= 0xdc00 && c <= 0xdfff && i >= 2 ? i - 2 : i - 1;
+}
+
+function nextCodePoint(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? i + 2 : i + 1;
+}
