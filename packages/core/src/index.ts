@@ -7,3 +7,4 @@ export * from './ports.js';
 export * from './select.js';
 export * from './assemble.js';
 export * from './config.js';
+export * from './sequence.js';

@@ -1,0 +1,242 @@
+import { cutToTokens, joinPieces, layout, type Group, type Piece, type Placement, type Segment } from './assemble.js';
+import { exactGroupTargets, paperNegativesPerChunk } from './budget.js';
+import { groupSegments } from './chunker.js';
+import type { Embedder, Hit, Tokenizer, VectorSearcher } from './ports.js';
+import { Rng } from './rng.js';
+import { compareHits, eligible, emptySkips, selectTopK, type SelectionContext, type SkipCounts } from './select.js';
+import { codePointLength, textHash } from './text.js';
+
+export interface SequenceParams {
+  targetTokens: number;
+  charsPerToken: number;
+  negativeWeight: number;
+  chunkChars: number;
+  placement: Placement;
+  budget: 'paper' | 'exact';
+  separator: string;
+  similarityCeiling?: number;
+  overfetch: number;
+  seed: number;
+}
+
+export interface SequencePorts {
+  searcher: VectorSearcher;
+  embedder: Embedder;
+  tokenizer: Tokenizer;
+}
+
+/** The output record (DESIGN §4), keys in contract order. */
+export interface SequenceRecord {
+  id: string;
+  text: string;
+  num_tokens: number;
+  tokenizer: string;
+  meta_doc_id: string;
+  placement: Placement;
+  segments: Segment[];
+}
+
+export interface SequenceStats {
+  metaChunks: number;
+  negatives: number;
+  /** Negatives wanted but not available in the pool (the pool ran out). */
+  shortfall: number;
+  skips: SkipCounts;
+  /** Scores of the negatives placed, for the score summary. */
+  scores: number[];
+  /** Similarity of meta-chunk 1 to random pool chunks (the "random negatives" baseline). */
+  randomScores: number[];
+}
+
+export type SequenceOutcome =
+  | { kind: 'written'; record: SequenceRecord; ids: Uint32Array; stats: SequenceStats }
+  | { kind: 'discarded'; reason: 'too_short'; stats: SequenceStats };
+
+/** Builds the NExtLong sequence of one meta-document (DESIGN §3). */
+export async function buildSequence(
+  doc: { id: string; text: string },
+  ports: SequencePorts,
+  params: SequenceParams,
+  signal?: AbortSignal,
+): Promise<SequenceOutcome> {
+  const chunks = groupSegments(doc.text, params.chunkChars);
+  const vectors = await ports.embedder.embed(chunks, signal);
+  const ctx: SelectionContext = {
+    metaDocId: doc.id,
+    metaHashes: new Set(chunks.map(textHash)),
+    used: new Set(),
+    ceiling: params.similarityCeiling,
+  };
+  const stats: SequenceStats = { metaChunks: chunks.length, negatives: 0, shortfall: 0, skips: emptySkips(), scores: [], randomScores: [] };
+  const rng = new Rng(`${params.seed}:${doc.id}`);
+  const plan =
+    params.budget === 'paper'
+      ? await planPaper(doc, chunks, vectors, ctx, ports, params, stats, signal)
+      : await planExact(chunks, vectors, ctx, ports, params, stats, signal);
+  const pieces = layout(plan.groups, params.placement, rng, plan.trailing);
+  const joined = joinPieces(pieces, params.separator);
+  const cut = cutToTokens(joined.text, joined.segments, ports.tokenizer, params.targetTokens);
+  stats.randomScores = await randomBaseline(vectors[0], ports.searcher, rng);
+  if (!cut) return { kind: 'discarded', reason: 'too_short', stats };
+  const placed = cut.segments.filter((s) => s.type === 'negative');
+  stats.negatives = placed.length;
+  stats.scores = placed.map((s) => s.score ?? 0);
+  const record: SequenceRecord = {
+    id: doc.id,
+    text: cut.text,
+    num_tokens: cut.ids.length,
+    tokenizer: ports.tokenizer.name,
+    meta_doc_id: doc.id,
+    placement: params.placement,
+    segments: cut.segments,
+  };
+  return { kind: 'written', record, ids: cut.ids, stats };
+}
+
+interface Plan {
+  groups: Group[];
+  trailing: Piece[];
+}
+
+/** Paper budget: the top k eligible negatives per meta-chunk, then the cut. */
+async function planPaper(
+  doc: { text: string },
+  chunks: string[],
+  vectors: Float32Array[],
+  ctx: SelectionContext,
+  ports: SequencePorts,
+  params: SequenceParams,
+  stats: SequenceStats,
+  signal?: AbortSignal,
+): Promise<Plan> {
+  const p = chunks.length;
+  const k = paperNegativesPerChunk({
+    targetTokens: params.targetTokens,
+    charsPerToken: params.charsPerToken,
+    weight: params.negativeWeight,
+    docChars: codePointLength(doc.text),
+    metaChunks: p,
+    chunkChars: params.chunkChars,
+  });
+  // one batched query; its list covers k plus everything earlier chunks may have used
+  const limit = Math.min(ports.searcher.size, k * (p + 1) + p + params.overfetch);
+  const lists = k > 0 && limit > 0 ? await ports.searcher.search(vectors, limit, ctx.metaDocId, signal) : chunks.map(() => []);
+  const chosen: Hit[][] = [];
+  for (let i = 0; i < p; i++) {
+    let hits = lists[i]!;
+    let requested = limit;
+    let top = selectTopK(hits, k, ctx);
+    // over-fetch again while the list came back full and the chunk still lacks negatives
+    while (top.taken.length < k && hits.length >= requested && requested < ports.searcher.size) {
+      requested = Math.min(ports.searcher.size, requested * 2);
+      hits = (await ports.searcher.search([vectors[i]!], requested, ctx.metaDocId, signal))[0]!;
+      top = selectTopK(hits, k, ctx);
+    }
+    addSkips(stats.skips, top.skips);
+    stats.shortfall += k - top.taken.length;
+    for (const h of top.taken) ctx.used.add(h.key);
+    chosen.push(top.taken);
+  }
+  return { groups: await toGroups(ctx.metaDocId, chunks, chosen, ports.searcher, signal), trailing: [] };
+}
+
+/**
+ * Exact budget (ours): token-measured negatives so that every meta-chunk lies inside T.
+ * Groups before the last hold negatives up to cumulative targets; the rest reaches T
+ * (after mₚ for head, as trailing negatives for tail/random).
+ */
+async function planExact(
+  chunks: string[],
+  vectors: Float32Array[],
+  ctx: SelectionContext,
+  ports: SequencePorts,
+  params: SequenceParams,
+  stats: SequenceStats,
+  signal?: AbortSignal,
+): Promise<Plan> {
+  const tok = ports.tokenizer;
+  const sepTokens = tok.count(params.separator);
+  const metaTokens = chunks.map((c) => tok.count(c));
+  const targets = exactGroupTargets(params.targetTokens, metaTokens, sepTokens);
+  const room = targets[targets.length - 1] ?? 0;
+  const p = chunks.length;
+  const perChunk = Math.ceil(room / Math.max(1, p) / 64) + 8; // candidates per query, rough
+  const limit = Math.min(ports.searcher.size, perChunk * (p + 1) + p + params.overfetch);
+  const lists = room > 0 && limit > 0 ? await ports.searcher.search(vectors, limit, ctx.metaDocId, signal) : chunks.map(() => []);
+  const groups: Group[] = [];
+  const trailing: Piece[] = [];
+  let cum = 0;
+  const margin = 16; // tokens of slack: joins can tokenize a little differently than pieces
+  for (let i = 0; i < p; i++) {
+    const last = i === p - 1;
+    const negatives: Piece[] = [];
+    const hits = lists[i]!.slice().sort(compareHits);
+    const skips = emptySkips();
+    const cap = last && params.placement === 'head' ? Infinity : Math.max(0, targets[i]! - margin);
+    for (const batch of batches(eligible(hits, ctx, skips), 16)) {
+      const texts = await ports.searcher.texts(batch.map((h) => h.key), signal);
+      let stop = false;
+      for (let j = 0; j < batch.length && !stop; j++) {
+        const h = batch[j]!;
+        const t = tok.count(texts[j]!) + sepTokens;
+        const piece = toPiece(h, texts[j]!);
+        if (cum + t <= cap) {
+          negatives.push(piece);
+          cum += t;
+          ctx.used.add(h.key);
+        } else if (last) {
+          // tail/random: overflow after the final meta-chunk reaches T without cutting mₚ
+          trailing.push(piece);
+          cum += t;
+          ctx.used.add(h.key);
+        } else stop = true;
+        if (last && cum >= room + margin) stop = true;
+      }
+      if (stop) break;
+    }
+    addSkips(stats.skips, skips);
+    groups.push({ meta: { type: 'meta', docId: ctx.metaDocId, chunk: i, text: chunks[i]! }, negatives });
+  }
+  if (cum < room + margin) stats.shortfall += 1;
+  return { groups, trailing };
+}
+
+function* batches<T>(it: Iterable<T>, size: number): Generator<T[]> {
+  let b: T[] = [];
+  for (const x of it) {
+    b.push(x);
+    if (b.length === size) {
+      yield b;
+      b = [];
+    }
+  }
+  if (b.length) yield b;
+}
+
+async function toGroups(docId: string, chunks: string[], chosen: Hit[][], searcher: VectorSearcher, signal?: AbortSignal): Promise<Group[]> {
+  const keys = chosen.flat().map((h) => h.key);
+  const texts = keys.length ? await searcher.texts(keys, signal) : [];
+  let t = 0;
+  return chunks.map((text, i) => ({
+    meta: { type: 'meta' as const, docId, chunk: i, text },
+    negatives: chosen[i]!.map((h) => toPiece(h, texts[t++]!)),
+  }));
+}
+
+function toPiece(h: Hit, text: string): Piece {
+  return { type: 'negative', docId: h.docId, chunk: h.chunk, text, score: h.score };
+}
+
+function addSkips(into: SkipCounts, from: SkipCounts): void {
+  into.self += from.self;
+  into.reused += from.reused;
+  into.duplicate += from.duplicate;
+  into.ceiling += from.ceiling;
+}
+
+/** Scores of the first meta-chunk against a few random pool chunks (seeded). */
+async function randomBaseline(query: Float32Array | undefined, searcher: VectorSearcher, rng: Rng): Promise<number[]> {
+  if (!query || searcher.size === 0) return [];
+  const keys = Array.from({ length: Math.min(8, searcher.size) }, () => rng.int(searcher.size));
+  return searcher.scores(query, keys);
+}
