@@ -1,1 +1,6 @@
 export * from './fs-store.js';
+export * from './line-reader.js';
+export * from './records.js';
+export * from './part-writer.js';
+export * from './inputs.js';
+export * from './shard-reader.js';

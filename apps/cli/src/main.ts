@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+import { configKeys, isConfigError } from '@nextlong/core';
+import { runLocal } from '@nextlong/pipeline';
+import { chunkCommand } from './chunk-command.js';
+import { kebab, resolveRunConfig } from './config-resolve.js';
+import { HELP } from './help.js';
+import { statusCommand } from './status-command.js';
+import { formatSummary } from './summary.js';
+
+const RUN_OPTIONS = Object.fromEntries([
+  ...configKeys.map((k) => [kebab(k), { type: 'string' as const, multiple: k === 'input' || k === 'pool' }]),
+  ['config', { type: 'string' as const }],
+  ['quiet', { type: 'boolean' as const }],
+]);
+
+/** Entry point; returns the exit status (0 ok, 1 failed, 2 usage/configuration). */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(HELP);
+        return 0;
+      case 'run':
+        return await runCommand(rest);
+      case 'chunk':
+        return await chunk(rest);
+      case 'status':
+        return await statusCommand(parse(rest, { out: { type: 'string' } }).out as string | undefined);
+      case 'coordinator':
+      case 'worker':
+        return usage(`"${cmd}" needs the fleet executor, which is not implemented yet; use "nextlong run" (local executor)`);
+      default:
+        return usage(`unknown command "${cmd}" (see nextlong --help)`);
+    }
+  } catch (err) {
+    if (isConfigError(err) || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return usage((err as Error).message);
+    process.stderr.write(`nextlong: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function usage(msg: string): number {
+  process.stderr.write(`nextlong: ${msg}\n`);
+  return 2;
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+function parse(args: string[], options: Options): Record<string, string | string[] | boolean | undefined> {
+  return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | string[] | boolean | undefined>;
+}
+
+async function runCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const { quiet, ...flags } = parse(args, RUN_OPTIONS);
+  const config = resolveRunConfig(flags as Record<string, string | string[] | undefined>);
+  const manifest = await runLocal(config, { quiet: Boolean(quiet) });
+  process.stdout.write(formatSummary(manifest));
+  return 0;
+}
+
+async function chunk(args: string[]): Promise<number> {
+  const v = parse(args, { 'chunk-chars': { type: 'string' }, 'text-field': { type: 'string' }, 'id-field': { type: 'string' } });
+  const chunkChars = Number(v['chunk-chars'] ?? 2048);
+  if (!Number.isInteger(chunkChars) || chunkChars < 1) return usage('--chunk-chars must be a positive integer');
+  return chunkCommand(
+    { chunkChars, textField: (v['text-field'] as string) ?? 'text', idField: (v['id-field'] as string) ?? 'id' },
+    process.stdin,
+    process.stdout,
+    process.stderr,
+  );
+}

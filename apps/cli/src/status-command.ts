@@ -1,0 +1,30 @@
+import { FsObjectStore } from '@nextlong/storage';
+import { isDone, keys, readPlan } from '@nextlong/pipeline';
+
+/** `nextlong status --out <dir>`: per-stage shards done / total of a local run. */
+export async function statusCommand(out: string | undefined): Promise<number> {
+  if (!out) {
+    process.stderr.write('nextlong: status needs --out <dir> (the --redis form arrives with the fleet)\n');
+    return 2;
+  }
+  const store = new FsObjectStore(out);
+  const plan = await readPlan(store);
+  if (!plan) {
+    process.stderr.write(`nextlong: no run in ${store.root} (run.json not found)\n`);
+    return 2;
+  }
+  const count = async (stage: 'embed' | 'index' | 'synth', ids: string[]) => {
+    let done = 0;
+    for (const id of ids) if (await isDone(store, stage, id)) done++;
+    return `${stage.padEnd(6)} ${done}/${ids.length} shards${done === ids.length ? ' (complete)' : ''}`;
+  };
+  const lines = [
+    `run ${plan.runId} in ${store.root} (started ${plan.createdAt})`,
+    await count('embed', plan.poolShards.map((s) => s.id)),
+    await count('index', ['index']),
+    await count('synth', plan.inputShards.map((s) => s.id)),
+    (await store.exists(keys.manifest)) ? 'finished: manifest.json written' : 'not finished: re-run the same command to resume',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}

@@ -1,0 +1,25 @@
+import path from 'node:path';
+import type { Manifest } from '@nextlong/pipeline';
+
+/** The end-of-run summary a user reads. */
+export function formatSummary(m: Manifest): string {
+  const c = m.counts;
+  const discarded = Object.entries(c.sequences_discarded)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+  const mins = m.timings.total_seconds! / 60;
+  const neg = m.negative_score;
+  const rnd = m.random_score;
+  return [
+    '',
+    `NExtLong run ${m.run_id} done in ${m.timings.total_seconds!.toFixed(1)} s`,
+    `  documents   ${c.documents_read} read, ${c.documents_rejected} rejected, ${c.documents_unsampled} not sampled`,
+    `  pool        ${c.chunks_indexed} chunks indexed`,
+    `  sequences   ${c.sequences_written} written × ${m.config.targetTokens} tokens (${m.config.tokenizer}); discarded: ${discarded || 'none'}`,
+    `  throughput  ${(c.output_tokens / m.timings.total_seconds!).toFixed(0)} output tokens/s, ${(c.sequences_written / Math.max(mins, 1e-9)).toFixed(1)} sequences/min`,
+    `  negatives   ${m.negatives.placed} placed, mean cosine ${neg.mean ?? '-'} vs random pool chunks ${rnd.mean ?? '-'}` +
+      (m.negatives.shortfall ? `; pool ran short by ${m.negatives.shortfall}` : ''),
+    `  output      ${path.join(m.config.out, 'sequences')}/ (manifest: ${path.join(m.config.out, 'manifest.json')})`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,86 @@
+import type { ObjectStore } from '@nextlong/core';
+import { keys, readStats, type RunPlan } from './run-state.js';
+import { emptyStats, mergeStats, summarize, type ShardStats } from './stats.js';
+
+export interface Manifest {
+  run_id: string;
+  created_at: string;
+  finished_at: string;
+  config: RunPlan['config'];
+  chars_per_token: number;
+  counts: {
+    documents_read: number;
+    documents_rejected: number;
+    documents_unsampled: number;
+    chunks_indexed: number;
+    sequences_written: number;
+    sequences_discarded: Record<string, number>;
+    output_tokens: number;
+    pool_documents_read: number;
+    pool_documents_rejected: number;
+  };
+  rejects_by_reason: Record<string, number>;
+  negatives: { placed: number; shortfall: number; skipped: ShardStats['skipped'] };
+  negative_score: Record<string, number | null>;
+  /** Cosine of meta-chunks to random pool chunks: the baseline hard negatives must beat. */
+  random_score: Record<string, number | null>;
+  timings: Record<string, number>;
+  parts: { key: string; sequences: number }[];
+  rejects: string[];
+}
+
+/** Merges every shard's stats into `<out>/manifest.json` (written last). Counts must balance. */
+export async function finalizeRun(store: ObjectStore, plan: RunPlan, timings: Record<string, number>): Promise<Manifest> {
+  const synth = emptyStats('synth', '*');
+  const parts: Manifest['parts'] = [];
+  const rejects: string[] = [];
+  for (const s of plan.inputShards) {
+    const st = await readStats<ShardStats>(store, 'synth', s.id);
+    mergeStats(synth, st);
+    parts.push({ key: keys.part(s.id), sequences: st.sequences_written });
+    if (st.documents_rejected) rejects.push(keys.rejects(s.id));
+  }
+  const pool = emptyStats('embed', '*');
+  for (const s of plan.poolShards) {
+    const st = await readStats<ShardStats>(store, 'embed', s.id);
+    mergeStats(pool, st);
+    if (!plan.poolIsInput && st.documents_rejected) rejects.push(keys.rejects(s.id));
+  }
+  const index = await readStats<ShardStats>(store, 'index', 'index');
+  const discarded = Object.values(synth.sequences_discarded).reduce((a, b) => a + b, 0);
+  const accounted = synth.documents_rejected + synth.documents_unsampled + synth.sequences_written + discarded;
+  if (accounted !== synth.documents_read) {
+    throw new Error(`counts do not balance: ${synth.documents_read} read but ${accounted} written, discarded, unsampled or rejected`);
+  }
+  const manifest: Manifest = {
+    run_id: plan.runId,
+    created_at: plan.createdAt,
+    finished_at: new Date().toISOString(),
+    config: plan.config,
+    chars_per_token: plan.charsPerToken,
+    counts: {
+      documents_read: synth.documents_read,
+      documents_rejected: synth.documents_rejected,
+      documents_unsampled: synth.documents_unsampled,
+      chunks_indexed: index.chunks_indexed,
+      sequences_written: synth.sequences_written,
+      sequences_discarded: { too_short: 0, ...synth.sequences_discarded },
+      output_tokens: synth.output_tokens,
+      pool_documents_read: pool.documents_read,
+      pool_documents_rejected: plan.poolIsInput ? synth.documents_rejected : pool.documents_rejected,
+    },
+    rejects_by_reason: plan.poolIsInput ? synth.rejects_by_reason : { ...pool.rejects_by_reason, ...synth.rejects_by_reason },
+    negatives: { placed: synth.negatives, shortfall: synth.negatives_shortfall, skipped: synth.skipped },
+    negative_score: summarize(synth.score),
+    random_score: summarize(synth.random_score),
+    timings: { ...timings, embed_shard_seconds: round(pool.seconds), synth_shard_seconds: round(synth.seconds), index_seconds: round(index.seconds) },
+    parts,
+    rejects,
+  };
+  await store.put(keys.manifest, JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

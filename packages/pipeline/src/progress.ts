@@ -1,0 +1,60 @@
+/**
+ * Stage progress with rate and ETA: a redrawn bar on a terminal, plain periodic lines
+ * otherwise (logs, CI).
+ */
+export class Progress {
+  private done = 0;
+  private readonly started = performance.now();
+  private lastPrint = 0;
+  private readonly tty: boolean;
+
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly unit: string,
+    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly quiet = false,
+  ) {
+    this.tty = Boolean(out.isTTY);
+  }
+
+  add(n: number): void {
+    this.done += n;
+    const now = performance.now();
+    const every = this.tty ? 200 : 5000;
+    if (now - this.lastPrint >= every) {
+      this.lastPrint = now;
+      this.print(false);
+    }
+  }
+
+  finish(): void {
+    this.done = Math.max(this.done, this.total);
+    this.print(true);
+  }
+
+  private print(final: boolean): void {
+    if (this.quiet) return;
+    const secs = (performance.now() - this.started) / 1000;
+    const rate = this.done / Math.max(secs, 1e-3);
+    const frac = this.total > 0 ? Math.min(1, this.done / this.total) : 1;
+    const eta = rate > 0 ? (this.total - this.done) / rate : NaN;
+    const stats = `${this.done}/${this.total} ${this.unit}  ${rate.toFixed(1)} ${this.unit}/s  ${final ? `took ${clock(secs)}` : `ETA ${clock(eta)}`}`;
+    if (this.tty) {
+      const width = 28;
+      const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
+      this.out.write(`\r${this.label.padEnd(6)} ${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${stats}\x1b[K${final ? '\n' : ''}`);
+    } else {
+      this.out.write(`${this.label}: ${(frac * 100).toFixed(0)}%  ${stats}\n`);
+    }
+  }
+}
+
+export function clock(secs: number): string {
+  if (!Number.isFinite(secs)) return '--:--';
+  const s = Math.round(secs);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}

@@ -1,0 +1,43 @@
+import { groupSegments, textHash, type ChunkPoint } from '@nextlong/core';
+import { readShard, type ShardSpec } from '@nextlong/storage';
+import { writeSegment } from '@nextlong/vectors';
+import type { RunContext } from '../context.js';
+import { emptyStats, type ShardStats } from '../stats.js';
+import { recordReject, RejectLog } from './rejects.js';
+
+/** Embed step: read a pool shard, chunk every document, embed, write its index segment. */
+export async function embedShard(ctx: RunContext, shard: ShardSpec, onProgress: (docs: number) => void, signal?: AbortSignal): Promise<ShardStats> {
+  const c = ctx.plan.config;
+  const stats = emptyStats('embed', shard.id);
+  const embedder = await ctx.getEmbedder();
+  // when the pool is the input, the synth stage reports this shard's bad records
+  const rejects = ctx.plan.poolIsInput ? undefined : new RejectLog(shard);
+  const points: ChunkPoint[] = [];
+  let pending: Omit<ChunkPoint, 'vector'>[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const vectors = await embedder.embed(
+      pending.map((p) => p.text),
+      signal,
+    );
+    pending.forEach((p, i) => points.push({ ...p, vector: vectors[i]! }));
+    pending = [];
+  };
+  for await (const item of readShard(shard, c)) {
+    stats.documents_read++;
+    if ('bad' in item) {
+      recordReject(stats, rejects, item.line, item.bad, c.maxBadShare);
+      continue;
+    }
+    groupSegments(item.doc.text, c.chunkChars).forEach((text, chunk) => {
+      if (text.trim() !== '') pending.push({ docId: item.doc.id, chunk, text, hash: textHash(text) });
+    });
+    if (pending.length >= c.embedBatch * 4) await flush();
+    onProgress(1);
+  }
+  await flush();
+  stats.chunks_indexed = points.length;
+  await writeSegment(ctx.store, shard.id, points, embedder.dim);
+  await rejects?.save(ctx.store);
+  return stats;
+}

@@ -1,0 +1,77 @@
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { buildSequence, type SequenceParams } from '@nextlong/core';
+import { JsonlZstWriter, readShard, type ShardSpec } from '@nextlong/storage';
+import type { RunContext } from '../context.js';
+import { keys } from '../run-state.js';
+import { addScore, emptyStats, type ShardStats } from '../stats.js';
+import { recordReject, RejectLog } from './rejects.js';
+
+/** Synth step: one sequence per (sampled) document of an input shard, in input order. */
+export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: (docs: number) => void, signal?: AbortSignal): Promise<ShardStats> {
+  const { config: c, charsPerToken } = ctx.plan;
+  const stats = emptyStats('synth', shard.id);
+  const ports = { searcher: await ctx.getSearcher(), embedder: await ctx.getEmbedder(), tokenizer: ctx.tokenizer };
+  const params: SequenceParams = {
+    targetTokens: c.targetTokens,
+    charsPerToken,
+    negativeWeight: c.negativeWeight,
+    chunkChars: c.chunkChars,
+    placement: c.placement,
+    budget: c.budget,
+    separator: c.separator,
+    similarityCeiling: c.similarityCeiling,
+    overfetch: c.overfetch,
+    seed: c.seed,
+  };
+  const sample = ctx.plan.sample ? new Set(ctx.plan.sample[shard.id] ?? []) : undefined;
+  const rejects = new RejectLog(shard);
+  const out = await JsonlZstWriter.create(ctx.tmpDir, `part-${shard.id}`);
+  try {
+    for await (const item of readShard(shard, c)) {
+      signal?.throwIfAborted();
+      stats.documents_read++;
+      onProgress(1);
+      if (sample && !sample.has(item.ordinal)) {
+        stats.documents_unsampled++;
+        continue;
+      }
+      if ('bad' in item) {
+        recordReject(stats, rejects, item.line, item.bad, c.maxBadShare);
+        continue;
+      }
+      const r = await buildSequence(item.doc, ports, params, signal);
+      stats.negatives_shortfall += r.stats.shortfall;
+      for (const [k, v] of Object.entries(r.stats.skips)) stats.skipped[k as keyof ShardStats['skipped']] += v;
+      for (const s of r.stats.randomScores) addScore(stats.random_score, s);
+      if (r.kind === 'discarded') {
+        stats.sequences_discarded[r.reason] = (stats.sequences_discarded[r.reason] ?? 0) + 1;
+        continue;
+      }
+      for (const s of r.stats.scores) addScore(stats.score, s);
+      stats.negatives += r.stats.negatives;
+      stats.sequences_written++;
+      stats.output_tokens += r.record.num_tokens;
+      await out.write(r.record);
+    }
+    const tmp = await out.finish();
+    await putFile(ctx, keys.part(shard.id), tmp);
+  } catch (err) {
+    await out.abort();
+    throw err;
+  }
+  await rejects.save(ctx.store);
+  return stats;
+}
+
+/** Moves a finished temporary file into the store (a rename on a local store). */
+async function putFile(ctx: RunContext, key: string, tmp: string): Promise<void> {
+  const local = ctx.store.localPath?.(key);
+  if (local) {
+    await mkdir(path.dirname(local), { recursive: true });
+    await rename(tmp, local);
+  } else {
+    await ctx.store.put(key, await readFile(tmp));
+    await rm(tmp, { force: true });
+  }
+}

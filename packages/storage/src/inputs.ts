@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError } from '@nextlong/core';
+import { compressionOf, openLocal } from './line-reader.js';
+
+const CORPUS_FILE = /\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$/i;
+
+/** Expands inputs (files, folders, globs) to a sorted, de-duplicated list of corpus files. */
+export async function expandInputs(inputs: string[], what = 'input'): Promise<string[]> {
+  const files = new Set<string>();
+  for (const spec of inputs) {
+    if (spec.startsWith('s3://')) throw new ConfigError(`${what}: ${spec}: S3 inputs are not supported yet (local files only)`);
+    const found = /[*?[]/.test(spec) ? await glob(spec) : await expandPath(spec);
+    if (found.length === 0) throw new ConfigError(`${what}: no corpus files match ${spec}`);
+    for (const f of found) files.add(f);
+  }
+  return [...files].sort();
+}
+
+async function expandPath(p: string): Promise<string[]> {
+  let st;
+  try {
+    st = await stat(p);
+  } catch {
+    throw new ConfigError(`input: ${p} does not exist`);
+  }
+  if (st.isFile()) return [path.resolve(p)];
+  const out: string[] = [];
+  await walk(path.resolve(p), out);
+  return out.filter((f) => CORPUS_FILE.test(f));
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await walk(p, out);
+    else if (e.isFile()) out.push(p);
+  }
+}
+
+/** Minimal glob: `*` and `?` within a path part, `**` across folders. */
+async function glob(pattern: string): Promise<string[]> {
+  const abs = path.resolve(pattern);
+  const parts = abs.split(path.sep);
+  const fixed = parts.findIndex((s) => /[*?[]/.test(s));
+  const base = parts.slice(0, fixed).join(path.sep) || path.sep;
+  const re = new RegExp(
+    '^' +
+      abs
+        .split(/(\*\*\/|\*\*|\*|\?)/)
+        .map((t) => (t === '**/' ? '(?:.*/)?' : t === '**' ? '.*' : t === '*' ? '[^/]*' : t === '?' ? '[^/]' : t.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+        .join('') +
+      '$',
+  );
+  const all: string[] = [];
+  try {
+    await walk(base, all);
+  } catch {
+    return [];
+  }
+  return all.filter((f) => re.test(f));
+}
+
+/** A unit of work: a range of records of one file, with a stable id. */
+export interface ShardSpec {
+  id: string;
+  file: string;
+  /** 1-based number of the shard's first line, and one past its last line. */
+  lineStart: number;
+  lineEnd: number;
+  /** Byte range for uncompressed files (lets a shard start reading mid-file). */
+  byteStart?: number;
+  byteEnd?: number;
+  /** Non-blank lines (records) in the shard. */
+  records: number;
+}
+
+/**
+ * Scans a file once and cuts it into shards of `shardDocs` records. Shard ids are stable:
+ * file stem, a hash of the path as given, and the first line.
+ */
+export async function planFileShards(file: string, shardDocs: number, prefix = ''): Promise<ShardSpec[]> {
+  const tag = createHash('sha1').update(file).digest('hex').slice(0, 8);
+  const stem = path.basename(file).replace(/\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
+  const seekable = compressionOf(file) === 'none';
+  const shards: ShardSpec[] = [];
+  let cur: ShardSpec | undefined;
+  let line = 1;
+  let offset = 0;
+  let lineStartOffset = 0;
+  let lineHasContent = false;
+  const endLine = () => {
+    if (lineHasContent) {
+      if (!cur || cur.records === shardDocs) {
+        if (cur) close(cur, line, lineStartOffset);
+        cur = { id: `${prefix}${stem}-${tag}-${line}`, file, lineStart: line, lineEnd: line, records: 0 };
+        if (seekable) cur.byteStart = lineStartOffset;
+        shards.push(cur);
+      }
+      cur.records++;
+    }
+    line++;
+    lineHasContent = false;
+  };
+  const close = (s: ShardSpec, l: number, off: number) => {
+    s.lineEnd = l;
+    if (seekable) s.byteEnd = off;
+  };
+  for await (const chunk of openLocal(file) as AsyncIterable<Buffer>) {
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (b === 10) {
+        endLine();
+        lineStartOffset = offset + i + 1;
+      } else if (b !== 13 && b !== 32 && b !== 9) lineHasContent = true;
+    }
+    offset += chunk.length;
+  }
+  endLine();
+  if (cur) close(cur, line, offset);
+  return shards;
+}

@@ -1,0 +1,49 @@
+import { BadInputError } from '@nextlong/core';
+import type { RawLine } from './line-reader.js';
+
+export interface DocRecord {
+  id: string;
+  text: string;
+}
+
+export interface RecordOptions {
+  textField: string;
+  idField: string;
+  maxRecordChars: number;
+  /** Used for the fallback id `<shard>:<line>` when the record has none. */
+  shardId: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses and validates one JSONL line; throws BadInputError with the reason. */
+export function parseRecord(raw: RawLine, o: RecordOptions): DocRecord {
+  let s: string;
+  try {
+    s = utf8.decode(raw.bytes);
+  } catch {
+    throw new BadInputError('invalid_utf8', `line ${raw.line}: invalid UTF-8`);
+  }
+  if (s.length > o.maxRecordChars * 4 + 1024) throw new BadInputError('too_large', `line ${raw.line}: record over ${o.maxRecordChars} characters`);
+  let obj: unknown;
+  try {
+    obj = JSON.parse(s);
+  } catch (err) {
+    throw new BadInputError('malformed_json', `line ${raw.line}: malformed JSON (${(err as Error).message})`);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    throw new BadInputError('not_an_object', `line ${raw.line}: a record must be a JSON object`);
+  }
+  const rec = obj as Record<string, unknown>;
+  const text = rec[o.textField];
+  if (text === undefined) throw new BadInputError('missing_text', `line ${raw.line}: field "${o.textField}" is missing`);
+  if (typeof text !== 'string') throw new BadInputError('text_not_string', `line ${raw.line}: field "${o.textField}" is not a string`);
+  if (text.trim() === '') throw new BadInputError('empty_text', `line ${raw.line}: field "${o.textField}" is empty`);
+  if (text.length > o.maxRecordChars) throw new BadInputError('too_large', `line ${raw.line}: field "${o.textField}" is over ${o.maxRecordChars} characters`);
+  const idv = rec[o.idField];
+  let id: string;
+  if (idv === undefined || idv === null) id = `${o.shardId}:${raw.line}`;
+  else if (typeof idv === 'string' || typeof idv === 'number') id = String(idv);
+  else throw new BadInputError('bad_id', `line ${raw.line}: field "${o.idField}" must be a string or number`);
+  return { id, text };
+}

@@ -1,0 +1,40 @@
+import { BadInputError } from '@nextlong/core';
+import type { ShardSpec } from './inputs.js';
+import { openLocal, readLines } from './line-reader.js';
+import { parseRecord, type DocRecord, type RecordOptions } from './records.js';
+
+export type ShardItem =
+  | { line: number; ordinal: number; doc: DocRecord }
+  | { line: number; ordinal: number; bad: BadInputError };
+
+/**
+ * The records of one shard in file order. `ordinal` counts non-blank lines within the
+ * shard (the unit of `--sequences` sampling); blank lines are not records.
+ */
+export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'shardId'>): AsyncGenerator<ShardItem> {
+  const seek = spec.byteStart !== undefined;
+  const stream = seek ? openLocal(spec.file, spec.byteStart, spec.byteEnd) : openLocal(spec.file);
+  const ro: RecordOptions = { ...opts, shardId: spec.id };
+  let ordinal = 0;
+  try {
+    for await (const raw of readLines(stream as AsyncIterable<Buffer>, seek ? spec.lineStart : 1)) {
+      if (raw.line < spec.lineStart) continue;
+      if (raw.line >= spec.lineEnd) break;
+      if (isBlank(raw.bytes)) continue;
+      try {
+        yield { line: raw.line, ordinal, doc: parseRecord(raw, ro) };
+      } catch (err) {
+        if ((err as Error).name !== 'BadInputError') throw err;
+        yield { line: raw.line, ordinal, bad: err as BadInputError };
+      }
+      ordinal++;
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
+function isBlank(b: Buffer): boolean {
+  for (const c of b) if (c !== 32 && c !== 9 && c !== 13) return false;
+  return true;
+}

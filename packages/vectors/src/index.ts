@@ -1,0 +1,21 @@
+/** @nextlong/vectors: the `segments` vector backend (DESIGN §2) — segment files, index build, searcher. */
+export {
+  SEGMENTS_PREFIX,
+  SEGMENT_SUFFIX,
+  decodeSegment,
+  encodeSegment,
+  segmentKey,
+  segmentPoints,
+  writeSegment,
+  type Segment,
+} from './segment-format.js';
+export {
+  INDEX_DESCRIPTOR_KEY,
+  INDEX_FILE_NAMES,
+  readDescriptor,
+  type HnswParams,
+  type IndexDescriptor,
+  type IndexFileInfo,
+} from './index-layout.js';
+export { buildSegmentsIndex, type BuildSegmentsOptions, type BuildSegmentsResult } from './segments-build.js';
+export { openSegmentsIndex, SegmentsVectorIndex, type OpenSegmentsOptions } from './segments-index.js';

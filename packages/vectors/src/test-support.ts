@@ -1,0 +1,56 @@
+/** Helpers for this package's tests (excluded from the build): temp stores and embedding-like vectors. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Rng, textHash, type ChunkPoint, type ObjectStore } from '@nextlong/core';
+import { FsObjectStore } from '@nextlong/storage';
+
+export async function tempStore(): Promise<{ store: FsObjectStore; dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'nextlong-vectors-'));
+  return { store: new FsObjectStore(path.join(dir, 'out')), dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The same store without `localPath`, like a remote (S3) store. */
+export function remoteView(inner: FsObjectStore): ObjectStore {
+  return {
+    root: `remote:${inner.root}`,
+    put: (k, b) => inner.put(k, b),
+    get: (k) => inner.get(k),
+    exists: (k) => inner.exists(k),
+    list: (p) => inner.list(p),
+    delete: (k) => inner.delete(k),
+  };
+}
+
+function gaussian(rng: Rng): number {
+  // Box-Muller; 1 - u keeps log() away from 0.
+  return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+}
+
+export function normalize(v: Float32Array): Float32Array {
+  let s = 0;
+  for (const x of v) s += x * x;
+  const inv = 1 / Math.sqrt(s);
+  for (let i = 0; i < v.length; i++) v[i] *= inv;
+  return v;
+}
+
+/** `n` L2-normalized vectors around `clusters` random centres (embedding-like, not uniform). */
+export function clusteredVectors(n: number, dim: number, clusters: number, seed: number, spread = 0.6): Float32Array[] {
+  const rng = new Rng(seed);
+  const centres = Array.from({ length: clusters }, () => normalize(Float32Array.from({ length: dim }, () => gaussian(rng))));
+  return Array.from({ length: n }, () => {
+    const c = centres[rng.int(clusters)];
+    const v = new Float32Array(dim);
+    for (let j = 0; j < dim; j++) v[j] = c[j] + (spread / Math.sqrt(dim)) * gaussian(rng);
+    return normalize(v);
+  });
+}
+
+/** Chunk points for `vectors`: `perDoc` chunks per document, ids `d<ordinal>`. */
+export function pointsFor(vectors: Float32Array[], perDoc: number, docPrefix = 'd'): ChunkPoint[] {
+  return vectors.map((vector, i) => {
+    const text = `chunk ${i} of ${docPrefix}${Math.floor(i / perDoc)}`;
+    return { docId: `${docPrefix}${Math.floor(i / perDoc)}`, chunk: i % perDoc, text, hash: textHash(text), vector };
+  });
+}
