@@ -70,10 +70,22 @@ export interface CutResult {
 }
 
 /**
+ * No prefix of the text tokenizes to exactly the target: the target token ends inside a code
+ * point that the tokenizer spells with several tokens (an emoji or a rare CJK character in
+ * byte-level BPE), so the prefixes around it have fewer and more tokens. The sequence is
+ * discarded with reason `no_exact_cut`; it is never a shard failure.
+ */
+export class NoExactCutError extends Error {
+  override readonly name = 'NoExactCutError';
+}
+
+/**
  * Cuts `text` so that tokenizing the result gives exactly `target` tokens, or returns null
  * (`too_short`) when the whole text has fewer. The cut starts at the end of token `target`
  * of the full encoding and is verified by re-tokenizing; at a BPE seam where the prefix
- * tokenizes differently it moves by code points until the count is exact.
+ * tokenizes differently it moves by code points until the count is exact. Throws
+ * `NoExactCutError` when the cut is bracketed by adjacent code point boundaries with fewer and
+ * more tokens (no exact prefix there).
  */
 export function cutToTokens(text: string, segments: Segment[], tokenizer: Tokenizer, target: number): CutResult | null {
   const full = tokenizer.encode(text);
@@ -81,14 +93,22 @@ export function cutToTokens(text: string, segments: Segment[], tokenizer: Tokeni
   if (full.length === target) return { text, segments, ids: full };
   let end = tokenizer.prefixEnd(text, full, target);
   let ids = tokenizer.encode(text.slice(0, end));
+  let below = -1; // largest cut seen with fewer tokens than the target
+  let above = text.length; // smallest cut seen with more (the whole text has more)
   for (let step = 0; ids.length !== target; step++) {
-    if (step > 256) throw new Error(`cannot cut the sequence to exactly ${target} tokens near offset ${end}`);
+    let next: number;
     if (ids.length > target) {
+      above = Math.min(above, end);
       const back = tokenizer.prefixEnd(text, ids, target);
-      end = back < end ? back : prevCodePoint(text, end);
+      next = back < end && back > below ? back : prevCodePoint(text, end);
     } else {
-      end = nextCodePoint(text, end);
+      below = Math.max(below, end);
+      next = nextCodePoint(text, end);
     }
+    if (next <= below || next >= above || step > 256) {
+      throw new NoExactCutError(`no prefix of the sequence has exactly ${target} tokens (near offset ${end})`);
+    }
+    end = next;
     ids = tokenizer.encode(text.slice(0, end));
   }
   const cutCp = codePointLength(text, 0, end);

@@ -1,4 +1,4 @@
-import { cutToTokens, joinPieces, layout, type Group, type Piece, type Placement, type Segment } from './assemble.js';
+import { cutToTokens, joinPieces, NoExactCutError, layout, type Group, type Piece, type Placement, type Segment } from './assemble.js';
 import { exactGroupTargets, paperNegativesPerChunk } from './budget.js';
 import { groupSegments } from './chunker.js';
 import type { Embedder, Hit, Tokenizer, VectorSearcher } from './ports.js';
@@ -50,7 +50,10 @@ export interface SequenceStats {
 
 export type SequenceOutcome =
   | { kind: 'written'; record: SequenceRecord; ids: Uint32Array; stats: SequenceStats }
-  | { kind: 'discarded'; reason: 'too_short'; stats: SequenceStats };
+  | { kind: 'discarded'; reason: DiscardReason; stats: SequenceStats };
+
+/** `too_short`: the pieces have fewer than T tokens; `no_exact_cut`: no prefix has exactly T (see NoExactCutError). */
+export type DiscardReason = 'too_short' | 'no_exact_cut';
 
 /** Builds the NExtLong sequence of one meta-document (DESIGN §3). */
 export async function buildSequence(
@@ -75,8 +78,14 @@ export async function buildSequence(
       : await planExact(chunks, vectors, ctx, ports, params, stats, signal);
   const pieces = layout(plan.groups, params.placement, rng, plan.trailing);
   const joined = joinPieces(pieces, params.separator);
-  const cut = cutToTokens(joined.text, joined.segments, ports.tokenizer, params.targetTokens);
   stats.randomScores = await randomBaseline(vectors[0], ports.searcher, rng);
+  let cut: ReturnType<typeof cutToTokens>;
+  try {
+    cut = cutToTokens(joined.text, joined.segments, ports.tokenizer, params.targetTokens);
+  } catch (err) {
+    if (err instanceof NoExactCutError) return { kind: 'discarded', reason: 'no_exact_cut', stats };
+    throw err;
+  }
   if (!cut) return { kind: 'discarded', reason: 'too_short', stats };
   const placed = cut.segments.filter((s) => s.type === 'negative');
   stats.negatives = placed.length;
@@ -155,9 +164,11 @@ async function planExact(
   signal?: AbortSignal,
 ): Promise<Plan> {
   const tok = ports.tokenizer;
-  const sepTokens = tok.count(params.separator);
-  const metaTokens = chunks.map((c) => tok.count(c));
-  const targets = exactGroupTargets(params.targetTokens, metaTokens, sepTokens);
+  // a piece is counted with the separator after it: they tokenize together (".\n\n", " \n\n"
+  // are single tokens), so counting them apart overestimates by up to a token per piece
+  const sep = params.separator;
+  const metaTokens = chunks.map((c) => tok.count(c + sep));
+  const targets = exactGroupTargets(params.targetTokens, metaTokens, 0);
   const room = targets[targets.length - 1] ?? 0;
   const p = chunks.length;
   const perChunk = Math.ceil(room / Math.max(1, p) / 64) + 8; // candidates per query, rough
@@ -170,15 +181,15 @@ async function planExact(
   for (let i = 0; i < p; i++) {
     const last = i === p - 1;
     const negatives: Piece[] = [];
-    const hits = lists[i]!.slice().sort(compareHits);
     const skips = emptySkips();
     const cap = last && params.placement === 'head' ? Infinity : Math.max(0, targets[i]! - margin);
-    for (const batch of batches(eligible(hits, ctx, skips), 16)) {
+    const candidates = rankedEligible(lists[i]!, limit, vectors[i]!, ctx, ports.searcher, skips, signal);
+    for await (const batch of batches(candidates, 16)) {
       const texts = await ports.searcher.texts(batch.map((h) => h.key), signal);
       let stop = false;
       for (let j = 0; j < batch.length && !stop; j++) {
         const h = batch[j]!;
-        const t = tok.count(texts[j]!) + sepTokens;
+        const t = tok.count(texts[j]! + sep);
         const piece = toPiece(h, texts[j]!);
         if (cum + t <= cap) {
           negatives.push(piece);
@@ -201,9 +212,36 @@ async function planExact(
   return { groups, trailing };
 }
 
-function* batches<T>(it: Iterable<T>, size: number): Generator<T[]> {
+/**
+ * The eligible candidates of one meta-chunk in rank order. When the list runs out while it
+ * came back full, a list twice as long is fetched and only its new candidates are considered
+ * (over-fetch: never fewer than the pool has, whatever the chunk sizes).
+ */
+async function* rankedEligible(
+  first: Hit[],
+  limit: number,
+  vector: Float32Array,
+  ctx: SelectionContext,
+  searcher: VectorSearcher,
+  skips: SkipCounts,
+  signal?: AbortSignal,
+): AsyncGenerator<Hit> {
+  const considered = new Set<number>();
+  let hits = first;
+  let requested = limit;
+  for (;;) {
+    const fresh = hits.filter((h) => !considered.has(h.key)).sort(compareHits);
+    for (const h of fresh) considered.add(h.key);
+    yield* eligible(fresh, ctx, skips);
+    if (hits.length < requested || requested >= searcher.size) return;
+    requested = Math.min(searcher.size, requested * 2);
+    hits = (await searcher.search([vector], requested, ctx.metaDocId, signal))[0]!;
+  }
+}
+
+async function* batches<T>(it: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
   let b: T[] = [];
-  for (const x of it) {
+  for await (const x of it) {
     b.push(x);
     if (b.length === size) {
       yield b;

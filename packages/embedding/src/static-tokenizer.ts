@@ -13,11 +13,14 @@ import { readFile } from 'node:fs/promises';
  */
 const TOKEN = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*(?:-[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*)*|[^\s\p{L}\p{N}]/gu;
 const COMBINING_MARKS = /\p{M}+/gu;
+const ASCII = /^[\x00-\x7f]*$/;
 /** Clitics GloVe splits off; the vocabulary keeps none of them, so they carry no vector. */
 const CLITICS = new Set(['s', 't', 'll', 're', 've', 'd', 'm']);
 
 /** Case- and accent-folded text ("Café" → "cafe"), as GloVe's lowercased vocabulary expects. */
 export function foldText(text: string): string {
+  // ASCII needs no Unicode normalization (most chunks): skip the costly NFKD pass
+  if (ASCII.test(text)) return text.toLowerCase();
   return text.normalize('NFKD').replace(COMBINING_MARKS, '').toLowerCase();
 }
 

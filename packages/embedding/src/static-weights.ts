@@ -47,12 +47,7 @@ export interface WeightOptions {
  * SIF-weighted rows (float64, `count × dim`, rank order) with the common direction(s) removed.
  * `totalWords` is the size of the full frequency list, which fixes the Zipf estimate.
  */
-export function weightedRows(
-  vectors: Float32Array,
-  dim: number,
-  totalWords: number,
-  opts: WeightOptions,
-): Float64Array {
+export function weightedRows(vectors: Float32Array, dim: number, totalWords: number, opts: WeightOptions): Float64Array {
   const count = vectors.length / dim;
   const h = harmonic(totalWords);
   const rows = new Float64Array(count * dim);

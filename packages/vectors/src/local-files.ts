@@ -126,7 +126,7 @@ export async function readWhole(file: string, expectBytes: number): Promise<Arra
     if (size !== expectBytes) throw new Error(`${file}: ${size} bytes, the index descriptor says ${expectBytes}`);
     const buf = new ArrayBuffer(size);
     const step = 64 << 20;
-    for (let pos = 0; pos < size; ) {
+    for (let pos = 0; pos < size;) {
       const { bytesRead } = await fh.read(new Uint8Array(buf, pos, Math.min(step, size - pos)), 0, Math.min(step, size - pos), pos);
       if (bytesRead === 0) throw new Error(`${file}: unexpected end of file at ${pos}`);
       pos += bytesRead;

@@ -73,7 +73,7 @@ export function exactTopK(
     if (size < limit) {
       keys[size] = key;
       scores[size] = score;
-      for (let i = size++; i > 0; ) {
+      for (let i = size++; i > 0;) {
         const p = (i - 1) >> 1;
         if (!worse(i, p)) break;
         swap(i, p);
@@ -82,7 +82,7 @@ export function exactTopK(
     } else if (limit > 0 && score > scores[0]) {
       keys[0] = key;
       scores[0] = score;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;

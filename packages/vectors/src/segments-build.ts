@@ -113,7 +113,8 @@ async function addSegments(store: ObjectStore, keys: string[], params: HnswParam
     if (s === 0) dim = seg.dim;
     if (seg.count > 0) {
       if (index === undefined) index = newIndex((dim = seg.dim), params);
-      else if (seg.dim !== dim) throw new Error(`segment ${store.root}/${keys[s]}: dim ${seg.dim} differs from ${dim} of the segments before it`);
+      else if (seg.dim !== dim)
+        throw new Error(`segment ${store.root}/${keys[s]}: dim ${seg.dim} differs from ${dim} of the segments before it`);
     }
     const keep = keptRows(seg);
     if (keep.length > 0) {

@@ -26,7 +26,10 @@ export interface OpenSegmentsOptions {
   exact?: boolean;
   /** HNSW search beam (default: the value the index was built with). */
   expansionSearch?: number;
-  /** usearch threads per search batch (default 1). Each query is searched independently, so results do not depend on it. */
+  /**
+   * usearch threads per search batch (default 1, at most the CPUs available). Each query is
+   * searched independently on a read-only graph, so results do not depend on it.
+   */
   threads?: number;
   signal?: AbortSignal;
 }
@@ -47,7 +50,8 @@ export async function openSegmentsIndex(store: ObjectStore, opts: OpenSegmentsOp
   const files = await localFiles(store, desc, raw, opts);
   const where = (role: IndexFileRole) => `${store.root}/${INDEX_DIR}${desc.files[role].name}`;
   const vectors = new Float32Array(await readWhole(files.vectors, desc.files.vectors.bytes));
-  if (vectors.length !== desc.chunks * desc.dim) throw new Error(`${where('vectors')}: ${vectors.length} floats, expected ${desc.chunks} × ${desc.dim}`);
+  if (vectors.length !== desc.chunks * desc.dim)
+    throw new Error(`${where('vectors')}: ${vectors.length} floats, expected ${desc.chunks} × ${desc.dim}`);
   const table = decodeChunkTable(new Uint8Array(await readWhole(files.chunks, desc.files.chunks.bytes)), where('chunks'));
   if (table.count !== desc.chunks) throw new Error(`${where('chunks')}: ${table.count} rows, the descriptor says ${desc.chunks}`);
   const docIds = await readDocIds(files.docs);
@@ -69,7 +73,9 @@ export async function openSegmentsIndex(store: ObjectStore, opts: OpenSegmentsOp
     if (hnsw.size() !== desc.chunks) throw new Error(`${where('hnsw')}: ${hnsw.size()} vectors, the descriptor says ${desc.chunks}`);
   }
   const texts = await open(files.texts, 'r');
-  return new SegmentsVectorIndex({ desc, vectors, table, docIds, texts, hnsw }, opts.threads ?? 1);
+  // usearch keeps one search context per hardware thread; asking for more fails the search.
+  const threads = Math.max(1, Math.min(opts.threads ?? 1, os.availableParallelism()));
+  return new SegmentsVectorIndex({ desc, vectors, table, docIds, texts, hnsw }, threads);
 }
 
 /** Local paths of the index files: in place for a local store, else downloaded to the cache. */
@@ -134,17 +140,22 @@ export class SegmentsVectorIndex implements VectorSearcher {
     const { vectors, table, hnsw } = this.data;
     const excluded = this.docOrdById.get(excludeDocId) ?? -1;
     const skip = (key: number) => table.docOrds[key] === excluded;
+    const excludedCount = excluded >= 0 ? this.docChunkCounts[excluded] : 0;
+    // What a complete answer holds: never fewer hits than the pool can give (DESIGN §3.3).
+    const want = Math.min(limit, this.size - excludedCount);
+    const exactly = (q: Float32Array) => exactTopK(vectors, this.dim, this.size, q, want, skip);
     let ranked: Ranked[][];
     if (!hnsw) {
-      ranked = queries.map((q) => exactTopK(vectors, this.dim, this.size, q, limit, skip));
+      ranked = queries.map(exactly);
     } else {
       // Over-fetch by the excluded doc's chunk count so dropping them never shortens the list.
-      const k = Math.min(this.size, limit + (excluded >= 0 ? this.docChunkCounts[excluded] : 0));
+      const k = Math.min(this.size, limit + excludedCount);
       const res = hnsw.search(queries, k, this.threads) as BatchMatches | Matches;
       ranked = queries.map((q, i) => {
         const m = 'counts' in res ? res.get(i) : res;
-        const keys = Array.from(m.keys, Number);
-        return rescore(vectors, this.dim, q, keys, limit, skip);
+        const list = rescore(vectors, this.dim, q, Array.from(m.keys, Number), limit, skip);
+        // HNSW can come back short (a poorly connected graph region): brute force instead.
+        return list.length < want ? exactly(q) : list;
       });
     }
     return ranked.map((list) => list.map((r) => this.hit(r)));
@@ -164,7 +175,7 @@ export class SegmentsVectorIndex implements VectorSearcher {
         signal?.throwIfAborted();
         const len = table.textLengths[key];
         const buf = Buffer.allocUnsafe(len);
-        for (let got = 0; got < len; ) {
+        for (let got = 0; got < len;) {
           const { bytesRead } = await texts.read(buf, got, len - got, table.textOffsets[key] + got);
           if (bytesRead === 0) throw new Error(`texts file ended early reading chunk ${key}`);
           got += bytesRead;

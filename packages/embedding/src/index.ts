@@ -1,0 +1,11 @@
+export * from './onnx-proto.js';
+export * from './static-tokenizer.js';
+export * from './static-weights.js';
+export * from './static-model.js';
+export { readWinkVectors, winkJsonPath, type WinkVectors } from './wink-reader.js';
+export { writeFileAtomic } from './atomic-file.js';
+export { OrtWorkerSession, type Feed, type Output, type ValueMeta } from './ort-worker.js';
+export { declaredMaxTokens, type EncodedText } from './input-encoders.js';
+export * from './onnx-embedder.js';
+export * from './create-embedder.js';
+export * from './tiny-bert.js';

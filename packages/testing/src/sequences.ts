@@ -1,0 +1,42 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { decompress } from 'zstd-napi';
+
+export interface OutSegment {
+  type: 'meta' | 'negative';
+  doc_id: string;
+  chunk: number;
+  start: number;
+  end: number;
+  score?: number;
+}
+
+export interface OutRecord {
+  id: string;
+  text: string;
+  num_tokens: number;
+  tokenizer: string;
+  meta_doc_id: string;
+  placement: string;
+  segments: OutSegment[];
+}
+
+/** Every sequence record of an output folder, parts in name order. */
+export async function readSequences(out: string): Promise<OutRecord[]> {
+  const dir = path.join(out, 'sequences');
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.jsonl.zst')).sort();
+  const records: OutRecord[] = [];
+  for (const n of names) {
+    const text = decompress(await readFile(path.join(dir, n))).toString('utf8');
+    for (const line of text.split('\n')) if (line) records.push(JSON.parse(line) as OutRecord);
+  }
+  return records;
+}
+
+/** Raw bytes of every part, by name: for byte-identity checks. */
+export async function readPartBytes(out: string): Promise<Record<string, string>> {
+  const dir = path.join(out, 'sequences');
+  const res: Record<string, string> = {};
+  for (const n of (await readdir(dir)).sort()) res[n] = decompress(await readFile(path.join(dir, n))).toString('utf8');
+  return res;
+}
