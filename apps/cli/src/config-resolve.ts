@@ -6,12 +6,15 @@ import YAML from 'yaml';
 const ARRAY_KEYS = new Set(['input', 'pool']);
 const PATH_KEYS = new Set(['input', 'pool', 'out']);
 
+interface ZodDefLike {
+  def: { type: string; innerType?: ZodDefLike };
+}
+
 /** Schema keys whose values are numbers (flags and environment give strings). */
 function isNumeric(key: string): boolean {
-  const field = (RunConfigSchema.shape as Record<string, { def?: { type?: string; innerType?: unknown } }>)[key];
-  const probe = field && (field as unknown as { safeParse(v: unknown): { success: boolean } }).safeParse(1);
-  const probeStr = field && (field as unknown as { safeParse(v: unknown): { success: boolean } }).safeParse('x');
-  return Boolean(probe?.success && !probeStr?.success);
+  let t = (RunConfigSchema.shape as unknown as Record<string, ZodDefLike | undefined>)[key];
+  while (t && (t.def.type === 'default' || t.def.type === 'optional')) t = t.def.innerType;
+  return t?.def.type === 'number';
 }
 
 export const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -43,7 +43,7 @@ export async function runLocal(config: RunConfig, opts: LocalRunOptions = {}): P
   try {
     await runStage(runner, 'embed', plan.poolShards.map((s) => s.id), total(plan.poolShards), 'docs', opts, timings);
     const index = new InProcess(plan);
-    await runStage(index, 'index', [INDEX_SHARD], 0, 'chunks', opts, timings);
+    await runStage(index, 'index', [INDEX_SHARD], plan.poolShards.length, 'segments', opts, timings);
     await index.close();
     const inputs = plan.inputShards.map((s) => s.id);
     await runStage(runner, 'synth', inputs, total(plan.inputShards), 'docs', opts, timings);

@@ -29,7 +29,13 @@ export async function runShard(
       connectivity: c.hnswConnectivity,
       expansionAdd: c.hnswExpansionAdd,
       expansionSearch: c.hnswExpansionSearch,
-      onProgress: (done: number) => onProgress(done),
+      onProgress: (() => {
+        let last = 0; // the builder reports a running total; progress takes increments
+        return (done: number) => {
+          onProgress(done - last);
+          last = done;
+        };
+      })(),
     });
     stats.chunks_indexed = built.chunks;
   } else {

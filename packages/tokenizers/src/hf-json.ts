@@ -14,6 +14,7 @@ interface HfPreTokenizer {
   pattern?: { Regex?: string; String?: string };
   pretokenizers?: HfPreTokenizer[];
   use_regex?: boolean;
+  add_prefix_space?: boolean;
 }
 
 const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -49,6 +50,8 @@ function bytePattern(pre: HfPreTokenizer | null | undefined, file: string): stri
   const split = steps.find((s) => s.type === 'Split');
   const byteLevel = steps.find((s) => s.type === 'ByteLevel');
   if (!byteLevel) throw new ConfigError(`tokenizer: ${file}: the pre-tokenizer is not byte-level`);
+  // a prefix space would change the ids of the first word and shift every offset
+  if (byteLevel.add_prefix_space) throw new ConfigError(`tokenizer: ${file}: ByteLevel add_prefix_space is not supported`);
   if (split?.pattern?.Regex) return split.pattern.Regex;
   if (byteLevel.use_regex !== false) return GPT2_PATTERN;
   throw new ConfigError(`tokenizer: ${file}: unsupported pre-tokenizer`);

@@ -23,7 +23,12 @@ const byteOfSymbol = (() => {
 
 /** Bytes per token id, from an independent source for each tokenizer. */
 function tokenByteLength(name: string): (id: number) => number {
-  if (name === 'llama3') return (id) => [...llama3.vocabById[id]!].length; // one symbol per byte
+  if (name === 'llama3')
+    return (id) => {
+      const bytes = [...llama3.vocabById[id]!].map((ch) => byteOfSymbol.get(ch));
+      expect(bytes).not.toContain(undefined);
+      return bytes.length;
+    };
   const enc = get_encoding(name === 'cl100k' ? 'cl100k_base' : 'o200k_base');
   return (id) => enc.decode_single_token_bytes(id).length;
 }

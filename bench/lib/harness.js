@@ -1,0 +1,71 @@
+/**
+ * The bench harness: measures cases (median of N timed runs after warm-up, interleaved so that
+ * drift hits every case alike) and prints one table per bench file with each case's ratio to
+ * the baseline measured in the same run.
+ *
+ * A bench file (`bench/<name>.bench.js`) default-exports `async (ctx) => Bench`, where
+ *   Bench = { title, runs?, warmup?, note?, cases: Case[] }
+ *   Case  = { name, unit, baseline?: true, goal?: number, run: () => number }
+ * `run` does the work once and returns the amount done in `unit` terms (e.g. MB, tokens);
+ * throughput = amount / median seconds. Exactly one case per bench is the baseline; the others
+ * report throughput ÷ baseline throughput, and `goal` (a minimum ratio) marks them ok / BELOW.
+ * `ctx` = { corpus: () => Promise<Corpus>, runs?: number (from --runs) }.
+ */
+
+/** Median of numbers (mean of the middle two for even counts). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Runs every case `warmup` times, then `runs` timed rounds (round-robin across cases). */
+export function measure(bench, runsOverride) {
+  const runs = runsOverride ?? bench.runs ?? 5;
+  const warmup = bench.warmup ?? 1;
+  const amounts = new Map();
+  const times = new Map(bench.cases.map((c) => [c, []]));
+  for (let i = 0; i < warmup; i++) for (const c of bench.cases) amounts.set(c, c.run());
+  for (let r = 0; r < runs; r++) {
+    for (const c of bench.cases) {
+      const t0 = process.hrtime.bigint();
+      const amount = c.run();
+      const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+      times.get(c).push(dt);
+      amounts.set(c, amount);
+    }
+  }
+  const base = bench.cases.find((c) => c.baseline);
+  const rows = bench.cases.map((c) => {
+    const seconds = median(times.get(c));
+    return { name: c.name, unit: c.unit, seconds, amount: amounts.get(c), rate: amounts.get(c) / seconds, baseline: !!c.baseline, goal: c.goal };
+  });
+  const baseRate = base ? rows[bench.cases.indexOf(base)].rate : undefined;
+  for (const row of rows) {
+    row.ratio = baseRate ? row.rate / baseRate : undefined;
+    row.ok = row.goal === undefined || row.ratio === undefined ? undefined : row.ratio >= row.goal;
+  }
+  return { title: bench.title, note: bench.note, runs, rows };
+}
+
+const fmt = (x, digits = 3) => (x === undefined ? '' : Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 3 }));
+
+/** Prints a measured bench as a plain-text table. */
+export function printTable(result, out = process.stdout) {
+  const head = ['case', 'median', 'throughput', 'unit', 'ratio', 'goal', ''];
+  const body = result.rows.map((r) => [
+    r.name,
+    `${fmt(r.seconds * 1000)} ms`,
+    fmt(r.rate),
+    `${r.unit}/s`,
+    r.baseline ? 'baseline' : fmt(r.ratio),
+    r.goal === undefined ? '' : `≥ ${r.goal}`,
+    r.ok === undefined ? '' : r.ok ? 'ok' : 'BELOW',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  out.write(`\n## ${result.title} (median of ${result.runs} runs)\n`);
+  if (result.note) out.write(`${result.note}\n`);
+  out.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  for (const b of body) out.write(`${line(b)}\n`);
+}
