@@ -53,7 +53,9 @@ async function main() {
   }
   for (const pkg of ['core', 'tokenizers']) {
     if (!existsSync(join(here, '..', 'packages', pkg, 'dist', 'index.js'))) {
-      console.error(`bench: packages/${pkg}/dist is missing: run \`npm run build\` (or \`npx tsc -b packages/core packages/tokenizers\`) first`);
+      console.error(
+        `bench: packages/${pkg}/dist is missing: run \`npm run build\` (or \`npx tsc -b packages/core packages/tokenizers\`) first`,
+      );
       process.exit(2);
     }
   }
@@ -64,11 +66,15 @@ async function main() {
   for (const f of files) {
     const mod = await import(pathToFileURL(join(here, f)).href);
     const bench = await mod.default({ corpus: loadCorpus, runs: args.runs });
-    const result = measure(bench, args.runs);
+    const result = await measure(bench, args.runs);
     printTable(result);
     results.push({ file: f, ...result });
   }
-  if (args.json) writeFileSync(args.json, `${JSON.stringify({ corpus: { file: corpus.file, docs: corpus.docs.length, bytes: corpus.bytes }, node: process.version, results }, null, 2)}\n`);
+  if (args.json)
+    writeFileSync(
+      args.json,
+      `${JSON.stringify({ corpus: { file: corpus.file, docs: corpus.docs.length, bytes: corpus.bytes }, node: process.version, results }, null, 2)}\n`,
+    );
   const below = results.flatMap((r) => r.rows.filter((row) => row.ok === false).map((row) => `${r.title}: ${row.name}`));
   if (below.length) console.log(`\nbelow goal: ${below.join('; ')}`);
 }

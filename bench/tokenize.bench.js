@@ -20,7 +20,12 @@ export default async function tokenizeBench({ corpus }) {
     runs: 3,
     warmup: 1,
     cases: [
-      { name: 'tiktoken cl100k encode_ordinary', unit: 'tokens', baseline: true, run: () => count((t) => cl100k.encode_ordinary(t).length) },
+      {
+        name: 'tiktoken cl100k encode_ordinary',
+        unit: 'tokens',
+        baseline: true,
+        run: () => count((t) => cl100k.encode_ordinary(t).length),
+      },
       { name: 'llama3 count (ours)', unit: 'tokens', goal: 0.9, run: () => count((t) => llama3.count(t)) },
       { name: 'llama3 encode (ours)', unit: 'tokens', run: () => count((t) => llama3.encode(t).length) },
     ],

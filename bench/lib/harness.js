@@ -5,8 +5,8 @@
  *
  * A bench file (`bench/<name>.bench.js`) default-exports `async (ctx) => Bench`, where
  *   Bench = { title, runs?, warmup?, note?, cases: Case[] }
- *   Case  = { name, unit, baseline?: true, goal?: number, run: () => number }
- * `run` does the work once and returns the amount done in `unit` terms (e.g. MB, tokens);
+ *   Case  = { name, unit, baseline?: true, goal?: number, run: () => number | Promise<number> }
+ * `run` does the work once (sync or async) and returns the amount done in `unit` terms (e.g. MB, tokens);
  * throughput = amount / median seconds. Exactly one case per bench is the baseline; the others
  * report throughput ÷ baseline throughput, and `goal` (a minimum ratio) marks them ok / BELOW.
  * `ctx` = { corpus: () => Promise<Corpus>, runs?: number (from --runs) }.
@@ -20,16 +20,16 @@ export function median(xs) {
 }
 
 /** Runs every case `warmup` times, then `runs` timed rounds (round-robin across cases). */
-export function measure(bench, runsOverride) {
+export async function measure(bench, runsOverride) {
   const runs = runsOverride ?? bench.runs ?? 5;
   const warmup = bench.warmup ?? 1;
   const amounts = new Map();
   const times = new Map(bench.cases.map((c) => [c, []]));
-  for (let i = 0; i < warmup; i++) for (const c of bench.cases) amounts.set(c, c.run());
+  for (let i = 0; i < warmup; i++) for (const c of bench.cases) amounts.set(c, await c.run());
   for (let r = 0; r < runs; r++) {
     for (const c of bench.cases) {
       const t0 = process.hrtime.bigint();
-      const amount = c.run();
+      const amount = await c.run();
       const dt = Number(process.hrtime.bigint() - t0) / 1e9;
       times.get(c).push(dt);
       amounts.set(c, amount);
@@ -38,7 +38,15 @@ export function measure(bench, runsOverride) {
   const base = bench.cases.find((c) => c.baseline);
   const rows = bench.cases.map((c) => {
     const seconds = median(times.get(c));
-    return { name: c.name, unit: c.unit, seconds, amount: amounts.get(c), rate: amounts.get(c) / seconds, baseline: !!c.baseline, goal: c.goal };
+    return {
+      name: c.name,
+      unit: c.unit,
+      seconds,
+      amount: amounts.get(c),
+      rate: amounts.get(c) / seconds,
+      baseline: !!c.baseline,
+      goal: c.goal,
+    };
   });
   const baseRate = base ? rows[bench.cases.indexOf(base)].rate : undefined;
   for (const row of rows) {
@@ -55,15 +63,19 @@ export function printTable(result, out = process.stdout) {
   const head = ['case', 'median', 'throughput', 'unit', 'ratio', 'goal', ''];
   const body = result.rows.map((r) => [
     r.name,
-    `${fmt(r.seconds * 1000)} ms`,
-    fmt(r.rate),
+    `${fmt(r.seconds * 1000, 4)} ms`,
+    fmt(r.rate, 4),
     `${r.unit}/s`,
     r.baseline ? 'baseline' : fmt(r.ratio),
     r.goal === undefined ? '' : `≥ ${r.goal}`,
     r.ok === undefined ? '' : r.ok ? 'ok' : 'BELOW',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   out.write(`\n## ${result.title} (median of ${result.runs} runs)\n`);
   if (result.note) out.write(`${result.note}\n`);
   out.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);

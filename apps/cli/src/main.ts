@@ -1,11 +1,8 @@
 import { parseArgs } from 'node:util';
 import { configKeys, isConfigError } from '@nextlong/core';
-import { runLocal } from '@nextlong/pipeline';
 import { chunkCommand } from './chunk-command.js';
 import { kebab, resolveRunConfig } from './config-resolve.js';
 import { HELP } from './help.js';
-import { statusCommand } from './status-command.js';
-import { formatSummary } from './summary.js';
 
 const RUN_OPTIONS = Object.fromEntries([
   ...configKeys.map((k) => [kebab(k), { type: 'string' as const, multiple: k === 'input' || k === 'pool' }]),
@@ -29,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'chunk':
         return await chunk(rest);
       case 'status':
-        return await statusCommand(parse(rest, { out: { type: 'string' } }).out as string | undefined);
+        return await (await import('./status-command.js')).statusCommand(parse(rest, { out: { type: 'string' } }).out as string | undefined);
       case 'coordinator':
       case 'worker':
         return usage(`"${cmd}" needs the fleet executor, which is not implemented yet; use "nextlong run" (local executor)`);
@@ -61,6 +58,9 @@ async function runCommand(args: string[]): Promise<number> {
   }
   const { quiet, ...flags } = parse(args, RUN_OPTIONS);
   const config = resolveRunConfig(flags as Record<string, string | string[] | undefined>);
+  // loaded here so that --help and chunk start without the model and index libraries
+  const { runLocal } = await import('@nextlong/pipeline');
+  const { formatSummary } = await import('./summary.js');
   const manifest = await runLocal(config, { quiet: Boolean(quiet) });
   process.stdout.write(formatSummary(manifest));
   return 0;

@@ -139,7 +139,14 @@ describe('cutToTokens', () => {
   test('no exact prefix: a NoExactCutError, found at once (not after hundreds of re-encodes)', () => {
     const tok = loadTokenizer('llama3');
     let encodes = 0;
-    const counting = { ...tok, name: tok.name, encode: (s: string) => (encodes++, tok.encode(s)), count: tok.count.bind(tok), decode: tok.decode.bind(tok), prefixEnd: tok.prefixEnd.bind(tok) };
+    const counting = {
+      ...tok,
+      name: tok.name,
+      encode: (s: string) => (encodes++, tok.encode(s)),
+      count: tok.count.bind(tok),
+      decode: tok.decode.bind(tok),
+      prefixEnd: tok.prefixEnd.bind(tok),
+    };
     const text = '😀'.repeat(100); // 2 tokens each in Llama-3
     expect(tok.count(text)).toBe(200);
     expect(() => cutToTokens(text, [], counting, 51)).toThrow(NoExactCutError);

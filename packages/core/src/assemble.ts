@@ -112,9 +112,7 @@ export function cutToTokens(text: string, segments: Segment[], tokenizer: Tokeni
     ids = tokenizer.encode(text.slice(0, end));
   }
   const cutCp = codePointLength(text, 0, end);
-  const kept = segments
-    .filter((s) => s.start < cutCp)
-    .map((s) => (s.end > cutCp ? { ...s, end: cutCp } : s));
+  const kept = segments.filter((s) => s.start < cutCp).map((s) => (s.end > cutCp ? { ...s, end: cutCp } : s));
   return { text: text.slice(0, end), segments: kept, ids };
 }
 

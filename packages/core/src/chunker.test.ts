@@ -153,9 +153,7 @@ const piece = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('\ud800', '\udc00', '\ud83d') }, // lone surrogates
   {
     weight: 2,
-    arbitrary: fc
-      .tuple(fc.constantFrom('x', 'é', '漢', '😀', 'ab '), fc.integer({ min: 10, max: 300 }))
-      .map(([s, n]) => s.repeat(n)), // long lines
+    arbitrary: fc.tuple(fc.constantFrom('x', 'é', '漢', '😀', 'ab '), fc.integer({ min: 10, max: 300 })).map(([s, n]) => s.repeat(n)), // long lines
   },
 );
 
@@ -173,9 +171,7 @@ describe('groupSegments equals the reference transcription', () => {
   });
 
   test('random texts made mostly of newlines', () => {
-    const arb = fc
-      .array(fc.constantFrom('\n', '\n', '\n', 'a', '😀', '\r', ''), { maxLength: 80 })
-      .map((p) => p.join(''));
+    const arb = fc.array(fc.constantFrom('\n', '\n', '\n', 'a', '😀', '\r', ''), { maxLength: 80 }).map((p) => p.join(''));
     fc.assert(
       fc.property(arb, fc.integer({ min: 1, max: 6 }), (text, max) => {
         expect(groupSegments(text, max)).toEqual(referenceGroupSegments(text, max));

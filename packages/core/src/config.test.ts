@@ -54,7 +54,16 @@ describe('parseRunConfig', () => {
       sequences: 10,
       seed: 7,
     });
-    expect(c).toMatchObject({ targetTokens: 4096, placement: 'random', budget: 'exact', separator: '', similarityCeiling: 0.95, charsPerToken: 3.9, sequences: 10, seed: 7 });
+    expect(c).toMatchObject({
+      targetTokens: 4096,
+      placement: 'random',
+      budget: 'exact',
+      separator: '',
+      similarityCeiling: 0.95,
+      charsPerToken: 3.9,
+      sequences: 10,
+      seed: 7,
+    });
   });
 
   test.each([
@@ -89,7 +98,9 @@ describe('parseRunConfig', () => {
   });
 
   test('configKeys lists every schema field', () => {
-    expect(configKeys).toEqual(expect.arrayContaining(['input', 'out', 'targetTokens', 'placement', 'budget', 'similarityCeiling', 'overfetch']));
+    expect(configKeys).toEqual(
+      expect.arrayContaining(['input', 'out', 'targetTokens', 'placement', 'budget', 'similarityCeiling', 'overfetch']),
+    );
     expect(new Set(configKeys).size).toBe(configKeys.length);
   });
 });

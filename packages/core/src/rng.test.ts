@@ -11,9 +11,27 @@ describe('Rng', () => {
   });
 
   test('string seeds are deterministic', () => {
-    const x = Array.from({ length: 5 }, ((r) => () => r.next())(new Rng('0:doc-1')));
-    const y = Array.from({ length: 5 }, ((r) => () => r.next())(new Rng('0:doc-1')));
-    const z = Array.from({ length: 5 }, ((r) => () => r.next())(new Rng('0:doc-2')));
+    const x = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.next()
+      )(new Rng('0:doc-1')),
+    );
+    const y = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.next()
+      )(new Rng('0:doc-1')),
+    );
+    const z = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.next()
+      )(new Rng('0:doc-2')),
+    );
     expect(y).toEqual(x);
     expect(z).not.toEqual(x);
   });

@@ -74,7 +74,9 @@ describe('selectTopK (DESIGN §3.3)', () => {
     const usedDup = hit('x', 0.8, dupText);
     const c = ctx({ used: new Set([selfUsed.key, usedDup.key]), metaHashes: new Set([textHash(dupText)]), ceiling: 0.5 });
     const skips = emptySkips();
-    expect([...eligible([selfUsed, usedDup, hit('y', 0.7, dupText), hit('z', 0.6), hit('w', 0.4)], c, skips)].map((h) => h.docId)).toEqual(['w']);
+    expect([...eligible([selfUsed, usedDup, hit('y', 0.7, dupText), hit('z', 0.6), hit('w', 0.4)], c, skips)].map((h) => h.docId)).toEqual([
+      'w',
+    ]);
     expect(skips).toEqual({ self: 1, reused: 1, duplicate: 1, ceiling: 1 });
   });
 

@@ -100,7 +100,10 @@ class BruteForceSearcher implements VectorSearcher {
 // ---- setup ----
 
 const tokenizer: Tokenizer = loadTokenizer('llama3');
-const E = measureCharsPerToken(tokenizer, docs.map((d) => d.text));
+const E = measureCharsPerToken(
+  tokenizer,
+  docs.map((d) => d.text),
+);
 const fullPool = poolOf(docs);
 
 function params(over: Partial<SequenceParams> = {}): SequenceParams {
@@ -463,21 +466,24 @@ describe('a pool of short documents (many small chunks)', () => {
     checkRecord(written(o), doc, p, exactGroup(placement), pool);
   });
 
-  test.each(['head', 'tail', 'random'] as const)('exact, %s: tiny documents (a few words each) need longer lists, fetched again', async (placement) => {
-    // ~6 words per document: the first list of candidates cannot hold T tokens
-    const words = docs.slice(0, 30).flatMap((d) => d.text.split(/\s+/u).filter(Boolean));
-    const tinyDocs: Doc[] = [];
-    for (let i = 0; i + 6 <= words.length; i += 6) tinyDocs.push({ id: `w${i}`, text: words.slice(i, i + 6).join(' ') });
-    const tinyPool = poolOf(tinyDocs);
-    const tinyMap = new Map(tinyPool.map((c) => [`${c.docId}\u0000${c.chunk}`, c]));
-    const doc = small[1]!;
-    const p = params({ targetTokens: 16384, budget: 'exact', placement });
-    const searcher = new BruteForceSearcher(tinyPool);
-    const o = await build(doc, p, searcher);
-    expect(o.stats.shortfall).toBe(0);
-    checkRecord(written(o), doc, p, exactGroup(placement), tinyMap);
-    expect(searcher.searches.some((s) => s.queries === 1)).toBe(true); // fetched a longer list
-  });
+  test.each(['head', 'tail', 'random'] as const)(
+    'exact, %s: tiny documents (a few words each) need longer lists, fetched again',
+    async (placement) => {
+      // ~6 words per document: the first list of candidates cannot hold T tokens
+      const words = docs.slice(0, 30).flatMap((d) => d.text.split(/\s+/u).filter(Boolean));
+      const tinyDocs: Doc[] = [];
+      for (let i = 0; i + 6 <= words.length; i += 6) tinyDocs.push({ id: `w${i}`, text: words.slice(i, i + 6).join(' ') });
+      const tinyPool = poolOf(tinyDocs);
+      const tinyMap = new Map(tinyPool.map((c) => [`${c.docId}\u0000${c.chunk}`, c]));
+      const doc = small[1]!;
+      const p = params({ targetTokens: 16384, budget: 'exact', placement });
+      const searcher = new BruteForceSearcher(tinyPool);
+      const o = await build(doc, p, searcher);
+      expect(o.stats.shortfall).toBe(0);
+      checkRecord(written(o), doc, p, exactGroup(placement), tinyMap);
+      expect(searcher.searches.some((s) => s.queries === 1)).toBe(true); // fetched a longer list
+    },
+  );
 
   test('paper: k assumes negatives of s characters, so short negatives fall short of T (faithful)', async () => {
     const doc = small[1]!;

@@ -185,7 +185,10 @@ async function planExact(
     const cap = last && params.placement === 'head' ? Infinity : Math.max(0, targets[i]! - margin);
     const candidates = rankedEligible(lists[i]!, limit, vectors[i]!, ctx, ports.searcher, skips, signal);
     for await (const batch of batches(candidates, 16)) {
-      const texts = await ports.searcher.texts(batch.map((h) => h.key), signal);
+      const texts = await ports.searcher.texts(
+        batch.map((h) => h.key),
+        signal,
+      );
       let stop = false;
       for (let j = 0; j < batch.length && !stop; j++) {
         const h = batch[j]!;
@@ -251,7 +254,13 @@ async function* batches<T>(it: AsyncIterable<T>, size: number): AsyncGenerator<T
   if (b.length) yield b;
 }
 
-async function toGroups(docId: string, chunks: string[], chosen: Hit[][], searcher: VectorSearcher, signal?: AbortSignal): Promise<Group[]> {
+async function toGroups(
+  docId: string,
+  chunks: string[],
+  chosen: Hit[][],
+  searcher: VectorSearcher,
+  signal?: AbortSignal,
+): Promise<Group[]> {
   const keys = chosen.flat().map((h) => h.key);
   const texts = keys.length ? await searcher.texts(keys, signal) : [];
   let t = 0;

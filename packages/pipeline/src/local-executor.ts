@@ -46,7 +46,8 @@ export async function runLocal(config: RunConfig, opts: LocalRunOptions = {}): P
     await runStage(index, 'index', [INDEX_SHARD], plan.poolShards.length, 'segments', opts, timings);
     await index.close();
     const inputs = plan.inputShards.map((s) => s.id);
-    await runStage(runner, 'synth', inputs, total(plan.inputShards), 'docs', opts, timings);
+    const toSynth = plan.sample ? Object.values(plan.sample).reduce((a, l) => a + l.length, 0) : total(plan.inputShards);
+    await runStage(runner, 'synth', inputs, toSynth, 'docs', opts, timings);
   } finally {
     await runner.close();
   }

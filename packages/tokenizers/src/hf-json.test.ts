@@ -102,10 +102,15 @@ function tokenizerJson(t: TinyBpe, opts: { split?: boolean; mergesAsStrings?: bo
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [{ id: 1000, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+    added_tokens: [
+      { id: 1000, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    ],
     normalizer: null,
     pre_tokenizer: opts.split
-      ? { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: t.pattern }, behavior: 'Isolated', invert: false }, byteLevel] }
+      ? {
+          type: 'Sequence',
+          pretokenizers: [{ type: 'Split', pattern: { Regex: t.pattern }, behavior: 'Isolated', invert: false }, byteLevel],
+        }
       : byteLevel,
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
@@ -168,7 +173,8 @@ describe.each([
   });
 
   test('same ids as Hugging Face tokenizers on half of the fixture', async () => {
-    for (const d of docs.slice(0, 40)) expect(Array.from(ours.encode(d.text))).toEqual((await hf.encode(d.text, null, { addSpecialTokens: false })).getIds());
+    for (const d of docs.slice(0, 40))
+      expect(Array.from(ours.encode(d.text))).toEqual((await hf.encode(d.text, null, { addSpecialTokens: false })).getIds());
   });
 
   test('same ids on random strings; decode round-trips; count = ids', () => {
@@ -201,7 +207,11 @@ describe('tokenizer.json refusals', () => {
     ['a WordPiece model', { model: { type: 'WordPiece', vocab: {} } }, /only byte-level BPE/],
     ['a normalizer', { ...tokenizerJson(gpt2Bpe), normalizer: { type: 'NFC' } }, /normalizer/],
     ['no byte-level pre-tokenizer', { ...tokenizerJson(gpt2Bpe), pre_tokenizer: { type: 'Whitespace' } }, /not byte-level/],
-    ['ByteLevel add_prefix_space (would change ids silently)', { ...tokenizerJson(gpt2Bpe), pre_tokenizer: { type: 'ByteLevel', add_prefix_space: true, use_regex: true } }, /add_prefix_space/],
+    [
+      'ByteLevel add_prefix_space (would change ids silently)',
+      { ...tokenizerJson(gpt2Bpe), pre_tokenizer: { type: 'ByteLevel', add_prefix_space: true, use_regex: true } },
+      /add_prefix_space/,
+    ],
     ['missing bytes', { ...tokenizerJson(gpt2Bpe), model: { type: 'BPE', vocab: { a: 0, b: 1 }, merges: ['a b'] } }, /256 bytes/],
   ])('%s → ConfigError', (label, json, message) => {
     const file = join(dir, `bad-${label.replace(/\W+/g, '-')}.json`);

@@ -47,18 +47,21 @@ describe('loadTokenizer', () => {
     expect(loadTokenizer('llama3')).toBe(loadTokenizer('llama3'));
   });
 
-  test.each(['gpt2', 'Llama3', 'llama-3', '', 'missing/tokenizer.json', 'tokenizer.txt'])('unknown %j → ConfigError naming the field and what is allowed', (spec) => {
-    let err: unknown;
-    try {
-      loadTokenizer(spec);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect(isConfigError(err)).toBe(true);
-    const msg = (err as Error).message;
-    expect(msg).toMatch(/^tokenizer: /);
-    expect(msg).toContain('llama3, cl100k, o200k');
-    expect(msg).toContain(JSON.stringify(spec));
-  });
+  test.each(['gpt2', 'Llama3', 'llama-3', '', 'missing/tokenizer.json', 'tokenizer.txt'])(
+    'unknown %j → ConfigError naming the field and what is allowed',
+    (spec) => {
+      let err: unknown;
+      try {
+        loadTokenizer(spec);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(isConfigError(err)).toBe(true);
+      const msg = (err as Error).message;
+      expect(msg).toMatch(/^tokenizer: /);
+      expect(msg).toContain('llama3, cl100k, o200k');
+      expect(msg).toContain(JSON.stringify(spec));
+    },
+  );
 });

@@ -40,7 +40,9 @@ test('the byte-level symbol table covers 256 bytes', () => {
 describe('utf16IndexOfUtf8Offset', () => {
   test('rounds down to a code point boundary', () => {
     const s = 'aé中😀b'; // bytes: 1, 2, 3, 4, 1
-    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((b) => utf16IndexOfUtf8Offset(s, b))).toEqual([0, 1, 1, 2, 2, 2, 3, 3, 3, 3, 5, 6, 6]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((b) => utf16IndexOfUtf8Offset(s, b))).toEqual([
+      0, 1, 1, 2, 2, 2, 3, 3, 3, 3, 5, 6, 6,
+    ]);
   });
 });
 
@@ -70,7 +72,15 @@ describe.each(['llama3', 'cl100k', 'o200k'])('%s prefixEnd', (name) => {
   }
 
   test('ASCII, accents, CJK and emoji', () => {
-    for (const t of ['Hello, world! This is a test.', 'café naïve — “quotes”', '中文的文本。日本語 龘靐', 'ok 😀 🦙 👩‍👩‍👧 done 𠀀', '  \n\n\t x', '']) check(t);
+    for (const t of [
+      'Hello, world! This is a test.',
+      'café naïve — “quotes”',
+      '中文的文本。日本語 龘靐',
+      'ok 😀 🦙 👩‍👩‍👧 done 𠀀',
+      '  \n\n\t x',
+      '',
+    ])
+      check(t);
   });
 
   test('random strings', () => {

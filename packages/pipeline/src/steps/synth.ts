@@ -31,11 +31,11 @@ export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: 
     for await (const item of readShard(shard, c)) {
       signal?.throwIfAborted();
       stats.documents_read++;
-      onProgress(1);
       if (sample && !sample.has(item.ordinal)) {
         stats.documents_unsampled++;
         continue;
       }
+      onProgress(1);
       if ('bad' in item) {
         recordReject(stats, rejects, item.line, item.bad, c.maxBadShare);
         continue;
