@@ -282,10 +282,11 @@ describe.each([4096, 16384])('paper budget, T = %i', (T) => {
 
 describe('determinism', () => {
   test('same seed → identical record, from fresh ports', async () => {
+    const [poolA, poolB] = [poolOf(docs), poolOf(docs)];
     for (const placement of ['head', 'random'] as const) {
       const p = params({ placement, targetTokens: 4096 });
-      const a = written(await build(small[1]!, p, new BruteForceSearcher(poolOf(docs))));
-      const b = written(await build(small[1]!, p, new BruteForceSearcher(poolOf(docs))));
+      const a = written(await build(small[1]!, p, new BruteForceSearcher(poolA)));
+      const b = written(await build(small[1]!, p, new BruteForceSearcher(poolB)));
       expect(JSON.stringify(b.record)).toBe(JSON.stringify(a.record));
       expect(Array.from(b.ids)).toEqual(Array.from(a.ids));
       expect(b.stats).toEqual(a.stats);
