@@ -357,23 +357,48 @@ describe('selection rules inside a sequence', () => {
     for (const s of o.stats.scores) expect(s).toBeLessThanOrEqual(ceiling);
   });
 
-  test('over-fetch: a list emptied by exclusions is fetched again, never returning fewer than available', async () => {
-    const doc = small[4]!;
-    // a ceiling so low that almost every top candidate is skipped
-    const searcher = new BruteForceSearcher(fullPool);
-    const p = params({ similarityCeiling: 0.2, overfetch: 0 });
-    const o = await build(doc, p, searcher);
-    const k = paperK(doc, p);
-    const p0 = groupSegments(doc.text).length;
-    const under = fullPool.filter((c) => c.docId !== doc.id).length; // upper bound of what may pass
-    expect(searcher.searches.length).toBeGreaterThan(1);
-    expect(searcher.searches.some((s) => s.queries === 1)).toBe(true);
-    // any shortfall must be real: the pool has fewer eligible chunks than asked for
-    const metaVecs = groupSegments(doc.text).map(embedText);
-    const eligibleCount = metaVecs.map((v) => fullPool.filter((c) => c.docId !== doc.id && cosine(v, c.vector) <= 0.2).length);
-    if (o.stats.shortfall > 0) expect(Math.min(...eligibleCount)).toBeLessThan(k * p0);
-    expect(under).toBeGreaterThan(0);
-  });
+  test.each([0.5, 0.7, 0.25])(
+    'over-fetch with ceiling %f: lists emptied by exclusions are fetched again; selection equals a brute-force reference',
+    async (quantile) => {
+      const doc = small[4]!;
+      const metaChunks = groupSegments(doc.text);
+      const metaVecs = metaChunks.map(embedText);
+      // a ceiling at a quantile of the first meta-chunk's scores: many top candidates are skipped
+      const scores0 = fullPool
+        .filter((c) => c.docId !== doc.id)
+        .map((c) => cosine(metaVecs[0]!, c.vector))
+        .sort((x, y) => x - y);
+      const ceiling = scores0[Math.floor(quantile * (scores0.length - 1))]!;
+      const p = params({ similarityCeiling: ceiling, overfetch: 0 });
+      const k = paperK(doc, p);
+      // reference: for each meta-chunk in order, the top k eligible of the whole pool
+      const metaHashes = new Set(metaChunks.map(textHash));
+      const used = new Set<number>();
+      const expected: number[][] = [];
+      let shortfall = 0;
+      metaVecs.forEach((v) => {
+        const ranked = fullPool
+          .map((c, key) => ({ key, docId: c.docId, chunk: c.chunk, hash: c.hash, score: cosine(v, c.vector) }))
+          .filter((h) => h.docId !== doc.id && !used.has(h.key) && !metaHashes.has(h.hash) && h.score <= ceiling)
+          .sort(compareHits)
+          .slice(0, k);
+        for (const h of ranked) used.add(h.key);
+        expected.push(ranked.map((h) => h.key));
+        shortfall += k - ranked.length;
+      });
+      const searcher = new BruteForceSearcher(fullPool);
+      const o = await build(doc, p, searcher);
+      expect(o.stats.shortfall).toBe(shortfall);
+      expect(searcher.searches.some((x) => x.queries === 1)).toBe(true); // a longer list was fetched
+      // the placed negatives are the reference's, in order (the record may be cut before the end)
+      const keyOf = new Map(fullPool.map((c, key) => [`${c.docId}\u0000${c.chunk}`, key]));
+      const placed = written(o)
+        .record.segments.filter((x) => x.type === 'negative')
+        .map((x) => keyOf.get(`${x.doc_id}\u0000${x.chunk}`));
+      expect(placed).toEqual(expected.flat().slice(0, placed.length));
+      expect(placed.length).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('exact budget', () => {
