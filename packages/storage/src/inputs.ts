@@ -107,15 +107,21 @@ export async function planFileShards(file: string, shardDocs: number, prefix = '
     s.lineEnd = l;
     if (seekable) s.byteEnd = off;
   };
-  for await (const chunk of openLocal(file) as AsyncIterable<Buffer>) {
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
-      if (b === 10) {
-        endLine();
-        lineStartOffset = offset + i + 1;
-      } else if (b !== 13 && b !== 32 && b !== 9) lineHasContent = true;
+  try {
+    for await (const chunk of openLocal(file) as AsyncIterable<Buffer>) {
+      for (let i = 0; i < chunk.length; i++) {
+        const b = chunk[i]!;
+        if (b === 10) {
+          endLine();
+          lineStartOffset = offset + i + 1;
+        } else if (b !== 13 && b !== 32 && b !== 9) lineHasContent = true;
+      }
+      offset += chunk.length;
     }
-    offset += chunk.length;
+  } catch {
+    // unreadable or truncated: the shard reader reports it as a reject where it breaks
+    if (!cur) shards.push((cur = { id: `${prefix}${stem}-${tag}-${line}`, file, lineStart: line, lineEnd: line, records: 0 }));
+    lineHasContent = false;
   }
   endLine();
   if (cur) close(cur, line, offset);

@@ -16,8 +16,10 @@ export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'sha
   const stream = seek ? openLocal(spec.file, spec.byteStart, spec.byteEnd) : openLocal(spec.file);
   const ro: RecordOptions = { ...opts, shardId: spec.id };
   let ordinal = 0;
+  let line = spec.lineStart;
   try {
     for await (const raw of readLines(stream as AsyncIterable<Buffer>, seek ? spec.lineStart : 1)) {
+      line = raw.line + 1;
       if (raw.line < spec.lineStart) continue;
       if (raw.line >= spec.lineEnd) break;
       if (isBlank(raw.bytes)) continue;
@@ -29,6 +31,11 @@ export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'sha
       }
       ordinal++;
     }
+  } catch (err) {
+    // the file broke (truncated, corrupt, unreadable): one reject where it broke, then stop
+    const e = err as NodeJS.ErrnoException;
+    const reason = e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR' ? 'unreadable_file' : 'truncated_file';
+    yield { line, ordinal, bad: new BadInputError(reason, `${spec.file}: line ${line}: ${reason.replace('_', ' ')} (${e.message})`) };
   } finally {
     stream.destroy();
   }

@@ -3,7 +3,7 @@ import { readShard, type ShardSpec } from '@nextlong/storage';
 import { writeSegment } from '@nextlong/vectors';
 import type { RunContext } from '../context.js';
 import { emptyStats, type ShardStats } from '../stats.js';
-import { recordReject, RejectLog } from './rejects.js';
+import { checkBadShare, recordReject, RejectLog } from './rejects.js';
 
 /** Embed step: read a pool shard, chunk every document, embed, write its index segment. */
 export async function embedShard(ctx: RunContext, shard: ShardSpec, onProgress: (docs: number) => void, signal?: AbortSignal): Promise<ShardStats> {
@@ -26,7 +26,7 @@ export async function embedShard(ctx: RunContext, shard: ShardSpec, onProgress: 
   for await (const item of readShard(shard, c)) {
     stats.documents_read++;
     if ('bad' in item) {
-      recordReject(stats, rejects, item.line, item.bad, c.maxBadShare);
+      recordReject(stats, rejects, item.line, item.bad);
       continue;
     }
     groupSegments(item.doc.text, c.chunkChars).forEach((text, chunk) => {
@@ -36,6 +36,7 @@ export async function embedShard(ctx: RunContext, shard: ShardSpec, onProgress: 
     onProgress(1);
   }
   await flush();
+  checkBadShare(stats, c.maxBadShare);
   stats.chunks_indexed = points.length;
   await writeSegment(ctx.store, shard.id, points, embedder.dim);
   await rejects?.save(ctx.store);

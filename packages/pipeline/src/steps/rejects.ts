@@ -17,15 +17,22 @@ export class RejectLog {
   }
 }
 
-/** Counts a bad record; fails the shard once bad records exceed the allowed share. */
-export function recordReject(stats: ShardStats, log: RejectLog | undefined, line: number, err: BadInputError, maxShare: number): void {
+/** Counts a bad record and logs it. */
+export function recordReject(stats: ShardStats, log: RejectLog | undefined, line: number, err: BadInputError): void {
   stats.documents_rejected++;
   stats.rejects_by_reason[err.reason] = (stats.rejects_by_reason[err.reason] ?? 0) + 1;
   log?.add(line, err);
+}
+
+/** At the end of a shard: fail it when bad records exceed the allowed share (a wrong field name, say). */
+export function checkBadShare(stats: ShardStats, maxShare: number): void {
   const read = stats.documents_read;
-  if (read >= 20 && stats.documents_rejected / read > maxShare) {
+  if (read > 0 && stats.documents_rejected / read > maxShare) {
+    const reasons = Object.entries(stats.rejects_by_reason)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     throw new PermanentError(
-      `shard ${stats.shard}: ${stats.documents_rejected} of ${read} records are bad (over the allowed share ${maxShare}); last: ${err.message}`,
+      `shard ${stats.shard}: ${stats.documents_rejected} of ${read} records are bad (${reasons}), over the allowed share ${maxShare} (--max-bad-share)`,
     );
   }
 }

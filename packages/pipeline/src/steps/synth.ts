@@ -5,7 +5,7 @@ import { JsonlZstWriter, readShard, type ShardSpec } from '@nextlong/storage';
 import type { RunContext } from '../context.js';
 import { keys } from '../run-state.js';
 import { addScore, emptyStats, type ShardStats } from '../stats.js';
-import { recordReject, RejectLog } from './rejects.js';
+import { checkBadShare, recordReject, RejectLog } from './rejects.js';
 
 /** Synth step: one sequence per (sampled) document of an input shard, in input order. */
 export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: (docs: number) => void, signal?: AbortSignal): Promise<ShardStats> {
@@ -37,7 +37,7 @@ export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: 
       }
       onProgress(1);
       if ('bad' in item) {
-        recordReject(stats, rejects, item.line, item.bad, c.maxBadShare);
+        recordReject(stats, rejects, item.line, item.bad);
         continue;
       }
       const r = await buildSequence(item.doc, ports, params, signal);
@@ -54,6 +54,7 @@ export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: 
       stats.output_tokens += r.record.num_tokens;
       await out.write(r.record);
     }
+    checkBadShare(stats, c.maxBadShare);
     const tmp = await out.finish();
     await putFile(ctx, keys.part(shard.id), tmp);
   } catch (err) {
