@@ -1,4 +1,4 @@
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { codePointLength, parseRunConfig, sliceCodePoints, type RunConfig } from '@nextlong/core';
 import { runLocal, type Manifest } from '@nextlong/pipeline';
@@ -105,6 +105,21 @@ describe('nextlong run on one machine (local executor, real model, index and tok
       // exact budget: unless the document alone exceeds T (then it has no negatives and is
       // cut), the last meta-chunk is whole and lies inside the T tokens
       if (metas.length < r.segments.length) expect(r.segments.indexOf(last)).toBeLessThan(r.segments.length - 1);
+    }
+  });
+
+  test('--pool: negatives come only from the pool corpus', async () => {
+    const lines = (await readFile(fixturePath('docs-a.slice.jsonl'), 'utf8')).trim().split('\n');
+    const input = path.join(dir, 'meta.jsonl');
+    const pool = path.join(dir, 'pool.jsonl');
+    await writeFile(input, lines.slice(0, 10).join('\n') + '\n');
+    await writeFile(pool, lines.slice(10).join('\n') + '\n');
+    const m = await runLocal(config(path.join(dir, 'e'), { input: [input], pool: [pool] }), { quiet: true });
+    expect(m.counts.documents_read).toBe(10);
+    expect(m.counts.pool_documents_read).toBe(70);
+    const poolIds = new Set(lines.slice(10).map((l) => (JSON.parse(l) as { id: string }).id));
+    for (const r of await readSequences(path.join(dir, 'e'))) {
+      for (const s of r.segments) expect(s.type === 'meta' ? s.doc_id === r.id : poolIds.has(s.doc_id)).toBe(true);
     }
   });
 });

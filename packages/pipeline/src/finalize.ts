@@ -1,6 +1,6 @@
 import type { ObjectStore } from '@nextlong/core';
 import { keys, readStats, type RunPlan } from './run-state.js';
-import { emptyStats, mergeStats, summarize, type ShardStats } from './stats.js';
+import { addCounts, emptyStats, mergeStats, summarize, type ShardStats } from './stats.js';
 
 export interface Manifest {
   run_id: string;
@@ -69,7 +69,7 @@ export async function finalizeRun(store: ObjectStore, plan: RunPlan, timings: Re
       pool_documents_read: pool.documents_read,
       pool_documents_rejected: plan.poolIsInput ? synth.documents_rejected : pool.documents_rejected,
     },
-    rejects_by_reason: plan.poolIsInput ? synth.rejects_by_reason : { ...pool.rejects_by_reason, ...synth.rejects_by_reason },
+    rejects_by_reason: plan.poolIsInput ? synth.rejects_by_reason : sumCounts(pool.rejects_by_reason, synth.rejects_by_reason),
     negatives: { placed: synth.negatives, shortfall: synth.negatives_shortfall, skipped: synth.skipped },
     negative_score: summarize(synth.score),
     random_score: summarize(synth.random_score),
@@ -83,4 +83,10 @@ export async function finalizeRun(store: ObjectStore, plan: RunPlan, timings: Re
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+function sumCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  addCounts(out, b);
+  return out;
 }

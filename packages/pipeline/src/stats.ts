@@ -62,7 +62,7 @@ export function emptyStats(stage: ShardStats['stage'], shard: string): ShardStat
   };
 }
 
-function addCounts(a: Record<string, number>, b: Record<string, number>): void {
+export function addCounts(a: Record<string, number>, b: Record<string, number>): void {
   for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
 }
 
