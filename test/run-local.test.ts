@@ -2,7 +2,7 @@ import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { codePointLength, parseRunConfig, sliceCodePoints, type RunConfig } from '@nextlong/core';
 import { runLocal, type Manifest } from '@nextlong/pipeline';
-import { fixturePath, readPartBytes, readSequences, tempDir } from '@nextlong/testing';
+import { fixturePath, readMdsInputIds, readPartBytes, readSequences, tempDir } from '@nextlong/testing';
 import { loadTokenizer } from '@nextlong/tokenizers';
 
 const T = 8192;
@@ -121,5 +121,19 @@ describe('nextlong run on one machine (local executor, real model, index and tok
     for (const r of await readSequences(path.join(dir, 'e'))) {
       for (const s of r.segments) expect(s.type === 'meta' ? s.doc_id === r.id : poolIds.has(s.doc_id)).toBe(true);
     }
+  });
+
+  test('--format both: MDS samples hold exactly the tokens of each sequence text', async () => {
+    const out = path.join(dir, 'f');
+    const m = await runLocal(config(out, { format: 'both', sequences: 12 }), { quiet: true });
+    expect(m.mds?.samples).toBe(m.counts.sequences_written);
+    const tok = loadTokenizer('llama3');
+    const recs = await readSequences(out);
+    const samples = await readMdsInputIds(path.join(out, 'mds'));
+    expect(samples).toHaveLength(recs.length);
+    recs.forEach((r, i) => {
+      expect(samples[i]!.length).toBe(T);
+      expect(Array.from(samples[i]!)).toEqual(Array.from(tok.encode(r.text)));
+    });
   });
 });

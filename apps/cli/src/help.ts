@@ -23,7 +23,7 @@ run options (flags > NEXTLONG_* environment > --config file > defaults):
   --model static|<model dir>   embedding model: built-in GloVe static model, or a
                                folder with model.onnx + tokenizer.json
   --vectors segments           vector backend (qdrant arrives with the fleet)
-  --format jsonl               output format (mds arrives with the I/O issue)
+  --format jsonl|mds|both      JSONL.zst parts, MosaicML Streaming MDS (input_ids), or both
   --text-field text --id-field id
   --concurrency N              shard processes (default: number of cores)
   Every other setting of the run configuration is a flag too, e.g. --similarity-ceiling 0.95,

@@ -1,4 +1,5 @@
 import type { ObjectStore } from '@nextlong/core';
+import { mergeMdsIndexes } from '@nextlong/storage';
 import { keys, readStats, type RunPlan } from './run-state.js';
 import { addCounts, emptyStats, mergeStats, summarize, type ShardStats } from './stats.js';
 
@@ -26,6 +27,8 @@ export interface Manifest {
   random_score: Record<string, number | null>;
   timings: Record<string, number>;
   parts: { key: string; sequences: number }[];
+  /** MDS output (`--format mds|both`): `mds/index.json` over every shard's folder. */
+  mds?: { shards: number; samples: number; bytes: number };
   rejects: string[];
 }
 
@@ -37,7 +40,7 @@ export async function finalizeRun(store: ObjectStore, plan: RunPlan, timings: Re
   for (const s of plan.inputShards) {
     const st = await readStats<ShardStats>(store, 'synth', s.id);
     mergeStats(synth, st);
-    parts.push({ key: keys.part(s.id), sequences: st.sequences_written });
+    if (plan.config.format !== 'mds') parts.push({ key: keys.part(s.id), sequences: st.sequences_written });
     if (st.documents_rejected) rejects.push(keys.rejects(s.id));
   }
   const pool = emptyStats('embed', '*');
@@ -77,6 +80,10 @@ export async function finalizeRun(store: ObjectStore, plan: RunPlan, timings: Re
     parts,
     rejects,
   };
+  if (plan.config.format !== 'jsonl') {
+    // one top-level index.json over every shard's MDS folder, in plan order
+    manifest.mds = await mergeMdsIndexes(store, keys.mdsRoot, plan.inputShards.map((s) => s.id));
+  }
   await store.put(keys.manifest, JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }

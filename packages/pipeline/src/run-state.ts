@@ -25,6 +25,8 @@ export const keys = {
   stats: (stage: Stage, shardId: string) => `stats/${stage}/${shardId}.json`,
   part: (shardId: string) => `sequences/part-${shardId}.jsonl.zst`,
   rejects: (shardId: string) => `rejects/part-${shardId}.jsonl`,
+  mdsRoot: 'mds/',
+  mdsDir: (shardId: string) => `mds/${shardId}/`,
 };
 
 /** A run id derived from what determines the output, so re-running the same command resumes. */

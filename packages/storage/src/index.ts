@@ -4,3 +4,5 @@ export * from './records.js';
 export * from './part-writer.js';
 export * from './inputs.js';
 export * from './shard-reader.js';
+export * from './mds-format.js';
+export * from './mds-writer.js';

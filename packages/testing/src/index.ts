@@ -1,2 +1,3 @@
 export * from './fixtures.js';
 export * from './sequences.js';
+export * from './mds-reader.js';

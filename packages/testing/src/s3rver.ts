@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -13,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  httpServer?: Server;
 }
 type S3rverCtor = new (options: {
   address: string;
@@ -79,7 +81,10 @@ export async function startS3rver(opts: S3rverOptions = {}): Promise<S3rverHandl
     stop() {
       stopped ??= (async () => {
         try {
-          await server.close();
+          const closing = server.close();
+          // Kept-alive client sockets would otherwise hold close() open.
+          server.httpServer?.closeAllConnections();
+          await closing;
         } finally {
           await rm(directory, { recursive: true, force: true });
         }

@@ -21,10 +21,11 @@ export interface OutRecord {
   segments: OutSegment[];
 }
 
-/** Every sequence record of an output folder, parts in name order. */
+/** Every sequence record of an output folder, parts in the manifest's (plan) order. */
 export async function readSequences(out: string): Promise<OutRecord[]> {
   const dir = path.join(out, 'sequences');
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.jsonl.zst')).sort();
+  const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as { parts: { key: string }[] };
+  const names = manifest.parts.map((p) => path.basename(p.key));
   const records: OutRecord[] = [];
   for (const n of names) {
     const text = decompress(await readFile(path.join(dir, n))).toString('utf8');

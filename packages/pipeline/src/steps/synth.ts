@@ -1,11 +1,9 @@
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { buildSequence, type SequenceParams } from '@nextlong/core';
-import { JsonlZstWriter, readShard, type ShardSpec } from '@nextlong/storage';
+import { readShard, type ShardSpec } from '@nextlong/storage';
 import type { RunContext } from '../context.js';
-import { keys } from '../run-state.js';
 import { addScore, emptyStats, type ShardStats } from '../stats.js';
 import { checkBadShare, recordReject, RejectLog } from './rejects.js';
+import { SequenceSinks } from './sinks.js';
 
 /** Synth step: one sequence per (sampled) document of an input shard, in input order. */
 export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: (docs: number) => void, signal?: AbortSignal): Promise<ShardStats> {
@@ -26,7 +24,7 @@ export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: 
   };
   const sample = ctx.plan.sample ? new Set(ctx.plan.sample[shard.id] ?? []) : undefined;
   const rejects = new RejectLog(shard);
-  const out = await JsonlZstWriter.create(ctx.tmpDir, `part-${shard.id}`);
+  const out = await SequenceSinks.open(ctx, shard.id);
   try {
     for await (const item of readShard(shard, c)) {
       signal?.throwIfAborted();
@@ -52,27 +50,14 @@ export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: 
       stats.negatives += r.stats.negatives;
       stats.sequences_written++;
       stats.output_tokens += r.record.num_tokens;
-      await out.write(r.record);
+      await out.write(r.record, r.ids, signal);
     }
     checkBadShare(stats, c.maxBadShare);
-    const tmp = await out.finish();
-    await putFile(ctx, keys.part(shard.id), tmp);
+    await out.finish(signal);
   } catch (err) {
     await out.abort();
     throw err;
   }
   await rejects.save(ctx.store);
   return stats;
-}
-
-/** Moves a finished temporary file into the store (a rename on a local store). */
-async function putFile(ctx: RunContext, key: string, tmp: string): Promise<void> {
-  const local = ctx.store.localPath?.(key);
-  if (local) {
-    await mkdir(path.dirname(local), { recursive: true });
-    await rename(tmp, local);
-  } else {
-    await ctx.store.put(key, await readFile(tmp));
-    await rm(tmp, { force: true });
-  }
 }

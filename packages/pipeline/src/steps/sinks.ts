@@ -1,0 +1,49 @@
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { SequenceRecord } from '@nextlong/core';
+import { JsonlZstWriter, MdsWriter } from '@nextlong/storage';
+import type { RunContext } from '../context.js';
+import { keys } from '../run-state.js';
+
+/** Where a synth shard's sequences go: a JSONL.zst part, MDS shards, or both (`--format`). */
+export class SequenceSinks {
+  private constructor(
+    private readonly ctx: RunContext,
+    private readonly shardId: string,
+    private readonly jsonl?: JsonlZstWriter,
+    private readonly mds?: MdsWriter,
+  ) {}
+
+  static async open(ctx: RunContext, shardId: string): Promise<SequenceSinks> {
+    const format = ctx.plan.config.format;
+    const jsonl = format === 'mds' ? undefined : await JsonlZstWriter.create(ctx.tmpDir, `part-${shardId}`);
+    const mds = format === 'jsonl' ? undefined : new MdsWriter(ctx.store, keys.mdsDir(shardId));
+    return new SequenceSinks(ctx, shardId, jsonl, mds);
+  }
+
+  async write(record: SequenceRecord, ids: Uint32Array, signal?: AbortSignal): Promise<void> {
+    await this.jsonl?.write(record);
+    await this.mds?.write(ids, signal);
+  }
+
+  async finish(signal?: AbortSignal): Promise<void> {
+    if (this.jsonl) await putFile(this.ctx, keys.part(this.shardId), await this.jsonl.finish());
+    await this.mds?.finish(signal);
+  }
+
+  async abort(): Promise<void> {
+    await this.jsonl?.abort();
+  }
+}
+
+/** Moves a finished temporary file into the store (a rename on a local store). */
+async function putFile(ctx: RunContext, key: string, tmp: string): Promise<void> {
+  const local = ctx.store.localPath?.(key);
+  if (local) {
+    await mkdir(path.dirname(local), { recursive: true });
+    await rename(tmp, local);
+  } else {
+    await ctx.store.put(key, await readFile(tmp));
+    await rm(tmp, { force: true });
+  }
+}
