@@ -1,4 +1,4 @@
-import { FsObjectStore } from '@nextlong/storage';
+import { openObjectStore } from '@nextlong/storage';
 import { isDone, keys, readPlan } from '@nextlong/pipeline';
 
 /** `nextlong status --out <dir>`: per-stage shards done / total of a local run. */
@@ -7,7 +7,7 @@ export async function statusCommand(out: string | undefined): Promise<number> {
     process.stderr.write('nextlong: status needs --out <dir> (the --redis form arrives with the fleet)\n');
     return 2;
   }
-  const store = new FsObjectStore(out);
+  const store = openObjectStore(out);
   const plan = await readPlan(store);
   if (!plan) {
     process.stderr.write(`nextlong: no run in ${store.root} (run.json not found)\n`);

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
-import type { Embedder, ObjectStore, Tokenizer, VectorSearcher } from '@nextlong/core';
+import type { Embedder, Tokenizer, VectorSearcher } from '@nextlong/core';
 import { createEmbedder } from '@nextlong/embedding';
-import { FsObjectStore } from '@nextlong/storage';
+import { openObjectStore, type StreamingObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
 import { openSegmentsIndex } from '@nextlong/vectors';
 import type { RunPlan } from './run-state.js';
@@ -17,16 +17,15 @@ export class RunContext {
   readonly tokenizer: Tokenizer;
   constructor(
     readonly plan: RunPlan,
-    readonly store: ObjectStore,
+    readonly store: StreamingObjectStore,
     /** Folder for temporary files on this machine. */
-    readonly tmpDir: string,
+    readonly tmpDir: string = tmpDirFor(store, plan.runId),
   ) {
     this.tokenizer = loadTokenizer(plan.config.tokenizer);
   }
 
-  static forLocalOut(plan: RunPlan): RunContext {
-    const store = new FsObjectStore(plan.config.out);
-    return new RunContext(plan, store, path.join(store.root, '.tmp'));
+  static forOut(plan: RunPlan): RunContext {
+    return new RunContext(plan, openObjectStore(plan.config.out));
   }
 
   getEmbedder(): Promise<Embedder> {
@@ -46,4 +45,10 @@ export class RunContext {
   async close(): Promise<void> {
     await Promise.all([this.embedder?.then((e) => e.close()), this.searcher?.then((s) => s.close())]);
   }
+}
+
+/** Temporary files live beside a local output (same filesystem: renames), else in the OS temp folder. */
+export function tmpDirFor(store: StreamingObjectStore, runId: string): string {
+  const local = store.localPath?.('.tmp');
+  return local ?? path.join(os.tmpdir(), 'nextlong', runId);
 }

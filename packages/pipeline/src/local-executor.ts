@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PermanentError, type RunConfig } from '@nextlong/core';
-import { FsObjectStore } from '@nextlong/storage';
+import { openObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
-import { RunContext } from './context.js';
+import { RunContext, tmpDirFor } from './context.js';
 import { finalizeRun, type Manifest } from './finalize.js';
 import { planRun } from './plan.js';
 import { Progress } from './progress.js';
@@ -34,12 +34,13 @@ interface ShardRunner {
  */
 export async function runLocal(config: RunConfig, opts: LocalRunOptions = {}): Promise<Manifest> {
   const t0 = performance.now();
-  const store = new FsObjectStore(config.out);
-  await rm(path.join(store.root, '.tmp'), { recursive: true, force: true });
+  const store = openObjectStore(config.out);
   const plan = await planRun(config, store, loadTokenizer(config.tokenizer));
+  // temporary files of an interrupted run are garbage: every shard rewrites its own
+  await rm(tmpDirFor(store, plan.runId), { recursive: true, force: true });
   const timings: Record<string, number> = { plan_seconds: secs(t0) };
   const n = config.concurrency || os.availableParallelism();
-  const runner: ShardRunner = n > 1 && existsSync(childScript()) ? new ProcessPool(n, store.root) : new InProcess(plan);
+  const runner: ShardRunner = n > 1 && existsSync(childScript()) ? new ProcessPool(n, config.out) : new InProcess(plan);
   try {
     await runStage(runner, 'embed', plan.poolShards.map((s) => s.id), total(plan.poolShards), 'docs', opts, timings);
     const index = new InProcess(plan);
@@ -90,7 +91,7 @@ async function runStage(runner: ShardRunner, stage: Stage, ids: string[], units:
 class InProcess implements ShardRunner {
   private readonly ctx: RunContext;
   constructor(plan: RunPlan) {
-    this.ctx = RunContext.forLocalOut(plan);
+    this.ctx = RunContext.forOut(plan);
   }
   run(stage: Stage, shardId: string, onProgress: (n: number) => void): Promise<ShardStats> {
     return runShard(this.ctx, stage, shardId, onProgress);

@@ -2,8 +2,7 @@
  * Child process of the local executor: runs the shards its parent sends, one at a time,
  * reporting progress and stats over IPC. Resources (model, index) are opened once.
  */
-import { FsObjectStore } from '@nextlong/storage';
-import path from 'node:path';
+import { openObjectStore } from '@nextlong/storage';
 import { RunContext } from './context.js';
 import { readPlan, type Stage } from './run-state.js';
 import { runShard } from './run-shard.js';
@@ -27,10 +26,10 @@ process.on('message', (m: ParentMessage) => {
   void (async () => {
     try {
       if (!ctx) {
-        const store = new FsObjectStore(out);
+        const store = openObjectStore(out);
         const plan = await readPlan(store);
-        if (!plan) throw new Error(`no run plan in ${out}`);
-        ctx = new RunContext(plan, store, path.join(store.root, '.tmp'));
+        if (!plan) throw new Error(`no run plan in ${store.root}`);
+        ctx = new RunContext(plan, store);
       }
       let pending = 0;
       const flush = setInterval(() => {

@@ -6,3 +6,6 @@ export * from './inputs.js';
 export * from './shard-reader.js';
 export * from './mds-format.js';
 export * from './mds-writer.js';
+export * from './s3-store.js';
+export * from './object-store.js';
+export * from './input-source.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '@nextlong/core';
-import { compressionOf, openLocal } from './line-reader.js';
+import { bucketStore, isS3, isSeekable, openInput } from './input-source.js';
 
 const CORPUS_FILE = /\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$/i;
 
@@ -10,12 +10,26 @@ const CORPUS_FILE = /\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$/i;
 export async function expandInputs(inputs: string[], what = 'input'): Promise<string[]> {
   const files = new Set<string>();
   for (const spec of inputs) {
-    if (spec.startsWith('s3://')) throw new ConfigError(`${what}: ${spec}: S3 inputs are not supported yet (local files only)`);
-    const found = /[*?[]/.test(spec) ? await glob(spec) : await expandPath(spec);
+    const found = isS3(spec) ? await expandS3(spec) : /[*?[]/.test(spec) ? await glob(spec) : await expandPath(spec);
     if (found.length === 0) throw new ConfigError(`${what}: no corpus files match ${spec}`);
     for (const f of found) files.add(f);
   }
   return [...files].sort();
+}
+
+/** `s3://bucket/key`, or every corpus file under `s3://bucket/prefix/`, or a glob over keys. */
+async function expandS3(spec: string): Promise<string[]> {
+  const wild = spec.search(/[*?[]/);
+  const base = wild === -1 ? spec : spec.slice(0, spec.lastIndexOf('/', wild));
+  const { store, key } = bucketStore(base);
+  const bucketUri = `s3://${store.bucket}/`;
+  if (wild === -1 && CORPUS_FILE.test(key) && (await store.exists(key))) return [spec];
+  const re = wild === -1 ? undefined : globRegex(spec.slice(bucketUri.length));
+  const out: string[] = [];
+  for await (const k of store.list(key ? `${key}/` : '')) {
+    if (re ? re.test(k) : CORPUS_FILE.test(k)) out.push(bucketUri + k);
+  }
+  return out;
 }
 
 async function expandPath(p: string): Promise<string[]> {
@@ -45,14 +59,7 @@ async function glob(pattern: string): Promise<string[]> {
   const parts = abs.split(path.sep);
   const fixed = parts.findIndex((s) => /[*?[]/.test(s));
   const base = parts.slice(0, fixed).join(path.sep) || path.sep;
-  const re = new RegExp(
-    '^' +
-      abs
-        .split(/(\*\*\/|\*\*|\*|\?)/)
-        .map((t) => (t === '**/' ? '(?:.*/)?' : t === '**' ? '.*' : t === '*' ? '[^/]*' : t === '?' ? '[^/]' : t.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-        .join('') +
-      '$',
-  );
+  const re = globRegex(abs);
   const all: string[] = [];
   try {
     await walk(base, all);
@@ -60,6 +67,14 @@ async function glob(pattern: string): Promise<string[]> {
     return [];
   }
   return all.filter((f) => re.test(f));
+}
+
+function globRegex(pattern: string): RegExp {
+  const parts = pattern.split(/(\*\*\/|\*\*|\*|\?)/);
+  const body = parts.map((t) =>
+    t === '**/' ? '(?:.*/)?' : t === '**' ? '.*' : t === '*' ? '[^/]*' : t === '?' ? '[^/]' : t.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
+  );
+  return new RegExp(`^${body.join('')}$`);
 }
 
 /** A unit of work: a range of records of one file, with a stable id. */
@@ -82,8 +97,8 @@ export interface ShardSpec {
  */
 export async function planFileShards(file: string, shardDocs: number, prefix = ''): Promise<ShardSpec[]> {
   const tag = createHash('sha1').update(file).digest('hex').slice(0, 8);
-  const stem = path.basename(file).replace(/\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
-  const seekable = compressionOf(file) === 'none';
+  const stem = path.posix.basename(file).replace(/\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
+  const seekable = isSeekable(file);
   const shards: ShardSpec[] = [];
   let cur: ShardSpec | undefined;
   let line = 1;
@@ -108,7 +123,7 @@ export async function planFileShards(file: string, shardDocs: number, prefix = '
     if (seekable) s.byteEnd = off;
   };
   try {
-    for await (const chunk of openLocal(file) as AsyncIterable<Buffer>) {
+    for await (const chunk of openInput(file) as AsyncIterable<Buffer>) {
       for (let i = 0; i < chunk.length; i++) {
         const b = chunk[i]!;
         if (b === 10) {

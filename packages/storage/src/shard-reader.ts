@@ -1,6 +1,7 @@
 import { BadInputError } from '@nextlong/core';
 import type { ShardSpec } from './inputs.js';
-import { openLocal, readLines } from './line-reader.js';
+import { openInput } from './input-source.js';
+import { readLines } from './line-reader.js';
 import { parseRecord, type DocRecord, type RecordOptions } from './records.js';
 
 export type ShardItem =
@@ -13,7 +14,7 @@ export type ShardItem =
  */
 export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'shardId'>): AsyncGenerator<ShardItem> {
   const seek = spec.byteStart !== undefined;
-  const stream = seek ? openLocal(spec.file, spec.byteStart, spec.byteEnd) : openLocal(spec.file);
+  const stream = seek ? openInput(spec.file, spec.byteStart, spec.byteEnd) : openInput(spec.file);
   const ro: RecordOptions = { ...opts, shardId: spec.id };
   let ordinal = 0;
   let line = spec.lineStart;

@@ -1,3 +1,4 @@
 export * from './fixtures.js';
 export * from './sequences.js';
 export * from './mds-reader.js';
+export * from './s3rver.js';

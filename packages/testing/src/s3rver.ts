@@ -47,8 +47,38 @@ export interface S3rverOptions {
   buckets?: string[];
 }
 
+/**
+ * s3rver encrypts ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 (Node 17+)
+ * no longer offers, so any truncated listing fails with a 500. Single DES-CBC equals
+ * 3DES-CBC (des-ede3-cbc) with the 8-byte key repeated three times, which OpenSSL 3 still has;
+ * this maps exactly that call, and only when plain DES is unavailable.
+ */
+function shimDesForS3rver(): void {
+  const crypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto') & { __nextlongDesShim?: boolean };
+  if (crypto.__nextlongDesShim) return;
+  try {
+    crypto.createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return; // DES works here: nothing to do
+  } catch {
+    // fall through
+  }
+  type CipherFactory = (algorithm: string, key: Buffer, iv: Buffer | null, options?: unknown) => unknown;
+  const wrap = (orig: CipherFactory): CipherFactory =>
+    function (this: unknown, algorithm, key, iv, options) {
+      if (typeof algorithm === 'string' && algorithm.toLowerCase() === 'des' && Buffer.isBuffer(key) && key.length === 8) {
+        return orig.call(this, 'des-ede3-cbc', Buffer.concat([key, key, key]), iv, options);
+      }
+      return orig.call(this, algorithm, key, iv, options);
+    };
+  const c = crypto as unknown as { createCipheriv: CipherFactory; createDecipheriv: CipherFactory };
+  c.createCipheriv = wrap(c.createCipheriv);
+  c.createDecipheriv = wrap(c.createDecipheriv);
+  crypto.__nextlongDesShim = true;
+}
+
 /** Starts s3rver on a free port of 127.0.0.1 with a fresh temporary folder and the given buckets. */
 export async function startS3rver(opts: S3rverOptions = {}): Promise<S3rverHandle> {
+  shimDesForS3rver();
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
   const directory = await mkdtemp(path.join(os.tmpdir(), 'nextlong-s3rver-'));
   const server = new S3rver({

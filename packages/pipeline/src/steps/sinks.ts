@@ -1,5 +1,3 @@
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { SequenceRecord } from '@nextlong/core';
 import { JsonlZstWriter, MdsWriter } from '@nextlong/storage';
 import type { RunContext } from '../context.js';
@@ -27,23 +25,11 @@ export class SequenceSinks {
   }
 
   async finish(signal?: AbortSignal): Promise<void> {
-    if (this.jsonl) await putFile(this.ctx, keys.part(this.shardId), await this.jsonl.finish());
+    if (this.jsonl) await this.ctx.store.putFile(keys.part(this.shardId), await this.jsonl.finish(), signal);
     await this.mds?.finish(signal);
   }
 
   async abort(): Promise<void> {
     await this.jsonl?.abort();
-  }
-}
-
-/** Moves a finished temporary file into the store (a rename on a local store). */
-async function putFile(ctx: RunContext, key: string, tmp: string): Promise<void> {
-  const local = ctx.store.localPath?.(key);
-  if (local) {
-    await mkdir(path.dirname(local), { recursive: true });
-    await rename(tmp, local);
-  } else {
-    await ctx.store.put(key, await readFile(tmp));
-    await rm(tmp, { force: true });
   }
 }
