@@ -9,3 +9,4 @@ export * from './mds-writer.js';
 export * from './s3-store.js';
 export * from './object-store.js';
 export * from './input-source.js';
+export * from './parquet-reader.js';

@@ -3,8 +3,9 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '@nextlong/core';
 import { bucketStore, isS3, isSeekable, openInput } from './input-source.js';
+import { planParquetFile, PARQUET_FILE, type ParquetShardSpec } from './parquet-reader.js';
 
-const CORPUS_FILE = /\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$/i;
+const CORPUS_FILE = /\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$|\.parquet$/i;
 
 /** Expands inputs (files, folders, globs) to a sorted, de-duplicated list of corpus files. */
 export async function expandInputs(inputs: string[], what = 'input'): Promise<string[]> {
@@ -78,7 +79,11 @@ function globRegex(pattern: string): RegExp {
 }
 
 /** A unit of work: a range of records of one file, with a stable id. */
-export interface ShardSpec {
+export type ShardSpec = JsonlShardSpec | ParquetShardSpec;
+
+/** A range of lines of a JSONL file (`kind` is absent in plans written before Parquet). */
+export interface JsonlShardSpec {
+  kind?: 'jsonl';
   id: string;
   file: string;
   /** 1-based number of the shard's first line, and one past its last line. */
@@ -96,11 +101,12 @@ export interface ShardSpec {
  * file stem, a hash of the path as given, and the first line.
  */
 export async function planFileShards(file: string, shardDocs: number, prefix = ''): Promise<ShardSpec[]> {
+  if (PARQUET_FILE.test(file)) return planParquetFile(file, shardDocs, prefix);
   const tag = createHash('sha1').update(file).digest('hex').slice(0, 8);
   const stem = path.posix.basename(file).replace(/\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
   const seekable = isSeekable(file);
-  const shards: ShardSpec[] = [];
-  let cur: ShardSpec | undefined;
+  const shards: JsonlShardSpec[] = [];
+  let cur: JsonlShardSpec | undefined;
   let line = 1;
   let offset = 0;
   let lineStartOffset = 0;
@@ -118,7 +124,7 @@ export async function planFileShards(file: string, shardDocs: number, prefix = '
     line++;
     lineHasContent = false;
   };
-  const close = (s: ShardSpec, l: number, off: number) => {
+  const close = (s: JsonlShardSpec, l: number, off: number) => {
     s.lineEnd = l;
     if (seekable) s.byteEnd = off;
   };

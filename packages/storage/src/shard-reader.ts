@@ -2,6 +2,7 @@ import { BadInputError } from '@nextlong/core';
 import type { ShardSpec } from './inputs.js';
 import { openInput } from './input-source.js';
 import { readLines } from './line-reader.js';
+import { readParquetFileShard } from './parquet-reader.js';
 import { parseRecord, type DocRecord, type RecordOptions } from './records.js';
 
 export type ShardItem =
@@ -13,6 +14,10 @@ export type ShardItem =
  * shard (the unit of `--sequences` sampling); blank lines are not records.
  */
 export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'shardId'>): AsyncGenerator<ShardItem> {
+  if (spec.kind === 'parquet') {
+    yield* readParquetFileShard(spec, opts);
+    return;
+  }
   const seek = spec.byteStart !== undefined;
   const stream = seek ? openInput(spec.file, spec.byteStart, spec.byteEnd) : openInput(spec.file);
   const ro: RecordOptions = { ...opts, shardId: spec.id };

@@ -2,3 +2,4 @@ export * from './fixtures.js';
 export * from './sequences.js';
 export * from './mds-reader.js';
 export * from './s3rver.js';
+export * from './parquet-fixture.js';

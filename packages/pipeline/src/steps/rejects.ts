@@ -24,10 +24,14 @@ export function recordReject(stats: ShardStats, log: RejectLog | undefined, line
   log?.add(line, err);
 }
 
+/** A broken file is one reject for the whole file: counted, never a reason to fail its shard. */
+const FILE_LEVEL = new Set(['truncated_file', 'corrupt_file', 'unreadable_file', 'unsupported_file']);
+
 /** At the end of a shard: fail it when bad records exceed the allowed share (a wrong field name, say). */
 export function checkBadShare(stats: ShardStats, maxShare: number): void {
-  const read = stats.documents_read;
-  if (read > 0 && stats.documents_rejected / read > maxShare) {
+  const fileLevel = Object.entries(stats.rejects_by_reason).reduce((a, [k, v]) => a + (FILE_LEVEL.has(k) ? v : 0), 0);
+  const read = stats.documents_read - fileLevel;
+  if (read > 0 && (stats.documents_rejected - fileLevel) / read > maxShare) {
     const reasons = Object.entries(stats.rejects_by_reason)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');

@@ -29,15 +29,16 @@ export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: 
     for await (const item of readShard(shard, c)) {
       signal?.throwIfAborted();
       stats.documents_read++;
+      // every bad record is reported, sampled or not
+      if ('bad' in item) {
+        recordReject(stats, rejects, item.line, item.bad);
+        continue;
+      }
       if (sample && !sample.has(item.ordinal)) {
         stats.documents_unsampled++;
         continue;
       }
       onProgress(1);
-      if ('bad' in item) {
-        recordReject(stats, rejects, item.line, item.bad);
-        continue;
-      }
       const r = await buildSequence(item.doc, ports, params, signal);
       stats.negatives_shortfall += r.stats.shortfall;
       for (const [k, v] of Object.entries(r.stats.skips)) stats.skipped[k as keyof ShardStats['skipped']] += v;
