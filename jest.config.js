@@ -10,7 +10,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
-    '^@nextlong/(core|tokenizers|embedding|vectors|storage|pipeline|testing)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@nextlong/(core|tokenizers|embedding|vectors|storage|pipeline|testing|fleet|metrics)$': '<rootDir>/packages/$1/src/index.ts',
     '^@nextlong/cli$': '<rootDir>/apps/cli/src/main.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
