@@ -11,4 +11,5 @@ if (!existsSync(fileURLToPath(main))) {
   process.exit(2);
 }
 const { main: run } = await import(main.href);
-process.exitCode = await run(process.argv.slice(2));
+// exit explicitly: pooled sockets (S3, Redis) and model threads must not keep a finished command alive
+process.exit(await run(process.argv.slice(2)));

@@ -3,9 +3,10 @@ export const HELP = `nextlong — NExtLong long-context training data synthesis 
 Usage:
   nextlong run --input <path|glob>... --out <dir> [options]
   nextlong chunk [--chunk-chars 2048] [--text-field text] [--id-field id]  < docs.jsonl
-  nextlong status --out <dir>
-  nextlong coordinator --redis <url> <run flags>   (fleet: not available yet)
-  nextlong worker --stage embed|synth --redis <url> (fleet: not available yet)
+  nextlong status (--redis <url> --run <id> | --out <dir>)
+  nextlong coordinator --redis <url> <run flags> [--metrics <addr>]
+  nextlong worker --stage embed|synth --redis <url> [--concurrency 1] [--lock-ms 30000]
+                  [--grace-seconds 25] [--metrics <addr>]
 
 run options (flags > NEXTLONG_* environment > --config file > defaults):
   --input <path|glob|folder>   corpus: JSONL, .jsonl.gz, .jsonl.zst (repeatable)
@@ -22,12 +23,17 @@ run options (flags > NEXTLONG_* environment > --config file > defaults):
   --tokenizer llama3|cl100k|o200k|<tokenizer.json>
   --model static|<model dir>   embedding model: built-in GloVe static model, or a
                                folder with model.onnx + tokenizer.json
-  --vectors segments           vector backend (qdrant arrives with the fleet)
+  --vectors segments|qdrant    vector backend: embedded index segments, or Qdrant (QDRANT_URL)
   --format jsonl|mds|both      JSONL.zst parts, MosaicML Streaming MDS (input_ids), or both
   --text-field text --id-field id
   --concurrency N              shard processes (default: number of cores)
   Every other setting of the run configuration is a flag too, e.g. --similarity-ceiling 0.95,
   --chars-per-token 4.1, --shard-docs 2000, --embed-batch 64 (see README).
+
+Fleet: the coordinator plans the run, enqueues shards in Redis (BullMQ) and waits; workers
+need only --redis (REDIS_URL) and the S3/Qdrant environment: each job names the run's output
+location, where run.json holds the configuration. --metrics [host]:port serves /metrics,
+/healthz and /readyz (default :9464 for fleet processes, NEXTLONG_METRICS_ADDR; "off" disables).
 
 Exit status: 0 on success, 1 when the run failed, 2 on a usage or configuration error.
 `;

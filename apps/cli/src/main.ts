@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { configKeys, isConfigError } from '@nextlong/core';
 import { chunkCommand } from './chunk-command.js';
+import { coordinatorCommand, redisUrlOf, workerCommand } from './fleet-commands.js';
 import { kebab, resolveRunConfig } from './config-resolve.js';
 import { HELP } from './help.js';
 
@@ -26,10 +27,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'chunk':
         return await chunk(rest);
       case 'status':
-        return await (await import('./status-command.js')).statusCommand(parse(rest, { out: { type: 'string' } }).out as string | undefined);
+        return await (await import('./status-command.js')).statusCommand(parse(rest, { out: { type: 'string' }, redis: { type: 'string' }, run: { type: 'string' } }));
       case 'coordinator':
+        return await coordinator(rest);
       case 'worker':
-        return usage(`"${cmd}" needs the fleet executor, which is not implemented yet; use "nextlong run" (local executor)`);
+        return await workerCommand(rest);
       default:
         return usage(`unknown command "${cmd}" (see nextlong --help)`);
     }
@@ -64,6 +66,13 @@ async function runCommand(args: string[]): Promise<number> {
   const manifest = await runLocal(config, { quiet: Boolean(quiet) });
   process.stdout.write(formatSummary(manifest));
   return 0;
+}
+
+async function coordinator(args: string[]): Promise<number> {
+  const { quiet, redis, metrics, ...flags } = parse(args, { ...RUN_OPTIONS, redis: { type: 'string' }, metrics: { type: 'string' } });
+  const redisUrl = redisUrlOf({ redis });
+  const config = resolveRunConfig(flags as Record<string, string | string[] | undefined>);
+  return coordinatorCommand(redisUrl, config, metrics as string | undefined, Boolean(quiet));
 }
 
 async function chunk(args: string[]): Promise<number> {

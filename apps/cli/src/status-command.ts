@@ -1,12 +1,17 @@
+import { ConfigError } from '@nextlong/core';
 import { openObjectStore } from '@nextlong/storage';
 import { isDone, keys, readPlan } from '@nextlong/pipeline';
 
-/** `nextlong status --out <dir>`: per-stage shards done / total of a local run. */
-export async function statusCommand(out: string | undefined): Promise<number> {
-  if (!out) {
-    process.stderr.write('nextlong: status needs --out <dir> (the --redis form arrives with the fleet)\n');
-    return 2;
+/** `nextlong status (--redis <url> --run <id> | --out <dir>)`: per-stage shards done / total. */
+export async function statusCommand(v: Record<string, unknown>): Promise<number> {
+  if (v.redis || v.run) {
+    if (!v.redis || !v.run) throw new ConfigError('status needs both --redis <url> and --run <id>');
+    const { fleetStatus } = await import('@nextlong/fleet');
+    process.stdout.write((await fleetStatus(v.redis as string, v.run as string)) + '\n');
+    return 0;
   }
+  const out = v.out as string | undefined;
+  if (!out) throw new ConfigError('status needs --out <dir> or --redis <url> --run <id>');
   const store = openObjectStore(out);
   const plan = await readPlan(store);
   if (!plan) {

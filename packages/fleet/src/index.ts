@@ -1,1 +1,5 @@
-export {};
+export * from './jobs.js';
+export * from './redis.js';
+export * from './worker-runner.js';
+export * from './coordinator.js';
+export * from './status.js';

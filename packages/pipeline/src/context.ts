@@ -5,6 +5,7 @@ import { createEmbedder } from '@nextlong/embedding';
 import { openObjectStore, type StreamingObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
 import { openSegmentsIndex } from '@nextlong/vectors';
+import { timedEmbedder, timedSearcher } from './instrument.js';
 import type { RunPlan } from './run-state.js';
 
 /**
@@ -30,7 +31,7 @@ export class RunContext {
 
   getEmbedder(): Promise<Embedder> {
     const c = this.plan.config;
-    this.embedder ??= createEmbedder({ model: c.model, batchSize: c.embedBatch, maxTokens: c.embedMaxTokens, threads: c.embedThreads });
+    this.embedder ??= createEmbedder({ model: c.model, batchSize: c.embedBatch, maxTokens: c.embedMaxTokens, threads: c.embedThreads }).then(timedEmbedder);
     return this.embedder;
   }
 
@@ -38,7 +39,7 @@ export class RunContext {
     this.searcher ??= openSegmentsIndex(this.store, {
       cacheDir: path.join(os.tmpdir(), 'nextlong-index', this.plan.runId),
       expansionSearch: this.plan.config.hnswExpansionSearch,
-    });
+    }).then(timedSearcher);
     return this.searcher;
   }
 

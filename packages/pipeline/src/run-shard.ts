@@ -1,6 +1,7 @@
 import type { ShardSpec } from '@nextlong/storage';
 import { buildSegmentsIndex } from '@nextlong/vectors';
 import type { RunContext } from './context.js';
+import { recordShardMetrics } from './instrument.js';
 import { isDone, keys, readStats, type Stage } from './run-state.js';
 import { emptyStats, type ShardStats } from './stats.js';
 import { embedShard } from './steps/embed.js';
@@ -45,6 +46,7 @@ export async function runShard(
   stats.seconds = (performance.now() - started) / 1000;
   await ctx.store.put(keys.stats(stage, shardId), JSON.stringify(stats));
   await ctx.store.put(keys.done(stage, shardId), new Date().toISOString());
+  recordShardMetrics(stats);
   return stats;
 }
 

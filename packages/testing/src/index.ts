@@ -3,3 +3,4 @@ export * from './sequences.js';
 export * from './mds-reader.js';
 export * from './s3rver.js';
 export * from './parquet-fixture.js';
+export * from './redis.js';

@@ -1,4 +1,5 @@
 import { buildSequence, type SequenceParams } from '@nextlong/core';
+import { metrics } from '@nextlong/metrics';
 import { readShard, type ShardSpec } from '@nextlong/storage';
 import type { RunContext } from '../context.js';
 import { addScore, emptyStats, type ShardStats } from '../stats.js';
@@ -47,7 +48,10 @@ export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: 
         stats.sequences_discarded[r.reason] = (stats.sequences_discarded[r.reason] ?? 0) + 1;
         continue;
       }
-      for (const s of r.stats.scores) addScore(stats.score, s);
+      for (const s of r.stats.scores) {
+        addScore(stats.score, s);
+        metrics.negativeScore.observe(s);
+      }
       stats.negatives += r.stats.negatives;
       stats.sequences_written++;
       stats.output_tokens += r.record.num_tokens;

@@ -1,0 +1,39 @@
+import { Queue } from 'bullmq';
+import { isDone, readPlan, type Stage } from '@nextlong/pipeline';
+import { openObjectStore } from '@nextlong/storage';
+import { QUEUES, runKey } from './jobs.js';
+import { connectRedis } from './redis.js';
+
+/** `nextlong status --redis <url> --run <id>`: per stage shards done / total, queue counts, failures. */
+export async function fleetStatus(redisUrl: string, runId: string): Promise<string> {
+  const redis = connectRedis(redisUrl);
+  try {
+    const info = await redis.hgetall(runKey(runId));
+    if (!info.out) throw new Error(`run ${runId} is not known to this Redis`);
+    const store = openObjectStore(info.out);
+    const plan = await readPlan(store);
+    if (!plan) throw new Error(`no run.json in ${store.root}`);
+    const lines = [`run ${runId} → ${store.root} (started ${plan.createdAt}${info.finishedAt ? `, finished ${info.finishedAt}` : ''})`];
+    const stages: [Stage, string[]][] = [
+      ['embed', plan.poolShards.map((s) => s.id)],
+      ['index', ['index']],
+      ['synth', plan.inputShards.map((s) => s.id)],
+    ];
+    for (const [stage, ids] of stages) {
+      let done = 0;
+      for (const id of ids) if (await isDone(store, stage, id)) done++;
+      lines.push(`${stage.padEnd(6)} ${done}/${ids.length} shards (${((100 * done) / ids.length).toFixed(0)}%)`);
+    }
+    for (const name of Object.values(QUEUES)) {
+      const q = new Queue(name, { connection: redis });
+      const c = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+      const failed = (await q.getJobs(['failed'])).filter((j) => j.id?.startsWith(`${runId}-`));
+      lines.push(`queue ${name}: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      for (const j of failed) lines.push(`  failed ${j.id}: ${j.failedReason}`);
+      await q.close();
+    }
+    return lines.join('\n');
+  } finally {
+    redis.disconnect();
+  }
+}

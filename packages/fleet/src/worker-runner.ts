@@ -1,0 +1,136 @@
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { isConfigError, isPermanent } from '@nextlong/core';
+import { readPlan, RunContext, runShard, type ShardStats } from '@nextlong/pipeline';
+import { openObjectStore } from '@nextlong/storage';
+import { JobPayloadSchema, QUEUES, type JobPayload, type WorkerStage } from './jobs.js';
+import { connectRedis, redactRedisUrl } from './redis.js';
+import { metrics } from '@nextlong/metrics';
+
+export interface WorkerOptions {
+  redisUrl: string;
+  stage: WorkerStage;
+  /** Jobs run at once by this process (shards are CPU-bound: 1 per core is the norm). */
+  concurrency: number;
+  /** BullMQ lock duration; the lock is renewed every half of it. */
+  lockMs: number;
+  /** On SIGTERM: how long running shards may take before they are handed back. */
+  graceMs: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningWorker {
+  /** Stops taking jobs; running shards finish or are handed back within the grace period. */
+  shutdown(): Promise<void>;
+  readonly closed: Promise<void>;
+  ready(): boolean;
+}
+
+/** A fleet worker: takes shard jobs of one stage and runs them with the pipeline's runShard. */
+export function startWorker(o: WorkerOptions): RunningWorker {
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const contexts = new Map<string, Promise<RunContext>>();
+  const active = new Map<string, AbortController>();
+  let handingBack = false;
+
+  const contextFor = (p: JobPayload) => {
+    const key = `${p.runId}\u0000${p.out}`;
+    let ctx = contexts.get(key);
+    if (!ctx) {
+      ctx = (async () => {
+        const store = openObjectStore(p.out);
+        const plan = await readPlan(store);
+        if (!plan || plan.runId !== p.runId) throw new UnrecoverableError(`run ${p.runId} not found in ${store.root}`);
+        return new RunContext(plan, store);
+      })();
+      ctx.catch(() => contexts.delete(key));
+      contexts.set(key, ctx);
+    }
+    return ctx;
+  };
+
+  const processJob = async (job: Job, token?: string): Promise<Partial<ShardStats>> => {
+    const parsed = JobPayloadSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`job ${job.id}: invalid payload: ${parsed.error.issues[0]?.message}`);
+    const p = parsed.data;
+    const ac = new AbortController();
+    active.set(job.id!, ac);
+    let last = 0;
+    try {
+      const ctx = await contextFor(p);
+      let units = 0;
+      const stats = await runShard(
+        ctx,
+        p.stage,
+        p.shard,
+        (n) => {
+          units += n;
+          if (Date.now() - last > 2000) {
+            last = Date.now();
+            void job.updateProgress(units).catch(() => {});
+          }
+        },
+        ac.signal,
+      );
+      log(`${p.stage} shard ${p.shard} done in ${stats.seconds.toFixed(1)} s`);
+      return { documents_read: stats.documents_read, sequences_written: stats.sequences_written, chunks_indexed: stats.chunks_indexed };
+    } catch (err) {
+      if (ac.signal.aborted && handingBack) {
+        // shutting down: hand the shard back to the queue for another worker
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      const e = err as Error;
+      log(`${p.stage} shard ${p.shard} failed (attempt ${job.attemptsMade + 1}): ${e.message}`);
+      if (isPermanent(err) || isConfigError(err) || e.name === 'ZodError') throw new UnrecoverableError(e.message);
+      throw err;
+    } finally {
+      active.delete(job.id!);
+    }
+  };
+
+  const connection = connectRedis(o.redisUrl);
+  const worker = new Worker(QUEUES[o.stage], processJob, {
+    connection,
+    concurrency: o.concurrency,
+    lockDuration: o.lockMs,
+    stalledInterval: Math.max(1000, Math.floor(o.lockMs / 2)),
+    maxStalledCount: 2,
+    autorun: true,
+  });
+  let ready = false;
+  worker.on('ready', () => {
+    ready = true;
+    log(`worker ${o.stage} ready on ${redactRedisUrl(o.redisUrl)} (concurrency ${o.concurrency})`);
+  });
+  worker.on('error', (err) => log(`worker error: ${err.message}`));
+  worker.on('stalled', (jobId) => {
+    metrics.jobsStalled.inc({ stage: o.stage });
+    log(`job ${jobId} stalled: its lock expired and it goes back to the queue`);
+  });
+  worker.on('failed', (job) => {
+    if (job && job.attemptsMade < (job.opts.attempts ?? 1)) metrics.shardRetries.inc({ stage: o.stage });
+  });
+  let closing: Promise<void> | undefined;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+
+  return {
+    ready: () => ready && !closing,
+    closed,
+    shutdown() {
+      closing ??= (async () => {
+        log(`worker ${o.stage}: shutting down (grace ${Math.round(o.graceMs / 1000)} s)`);
+        const timer = setTimeout(() => {
+          handingBack = true;
+          for (const ac of active.values()) ac.abort(new Error('worker shutting down'));
+        }, o.graceMs);
+        await worker.close();
+        clearTimeout(timer);
+        for (const c of contexts.values()) await c.then((x) => x.close()).catch(() => {});
+        connection.disconnect();
+        resolveClosed();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The process-wide Prometheus registry and every metric NExtLong records (DESIGN §9).
+ *
+ * Metric names are a contract: dashboards and alerts depend on them. All names carry the
+ * `nextlong_` prefix, use base units (seconds, tokens, documents) and never a per-document label;
+ * the only id label is `run_id` on `nextlong_run_info`.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type LabelValues } from 'prom-client';
+
+/** The one registry of this process. Serve it with `startMetricsServer`. */
+export const registry = new Registry();
+
+/** Prefix of every NExtLong metric, default process metrics included. */
+export const METRIC_PREFIX = 'nextlong_';
+
+// Default process metrics: CPU, memory, handles, GC, event-loop lag (`nextlong_nodejs_eventloop_lag_seconds`).
+collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+
+/**
+ * prom-client's gauges that break the Prometheus naming rule "`_total` only on counters"
+ * (`promtool check metrics` reports them). Each equals `sum()` of its per-`type` gauge
+ * (`nextlong_nodejs_active_handles{type}` etc.), which stays, so nothing is lost by dropping them.
+ */
+export const DROPPED_DEFAULT_METRICS: readonly string[] = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+].map((n) => METRIC_PREFIX + n);
+for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+
+/** Latency buckets (seconds) for calls that take from a millisecond to a minute. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** Buckets (seconds) for a whole shard, which takes from a fraction of a second to an hour. */
+export const SHARD_BUCKETS_SECONDS: readonly number[] = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
+/** Buckets for cosine similarity (−1..1): coarse below zero, 0.05 steps from 0 to 1. */
+export const COSINE_BUCKETS: readonly number[] = [
+  -1,
+  -0.75,
+  -0.5,
+  -0.25,
+  ...Array.from({ length: 21 }, (_, i) => (i * 5) / 100), // 0.00, 0.05, …, 1.00
+];
+
+/** States of `nextlong_shards{stage,state}`. */
+export const SHARD_STATES = ['pending', 'active', 'done', 'failed'] as const;
+export type ShardState = (typeof SHARD_STATES)[number];
+
+/** States of `nextlong_queue_jobs{queue,state}` (BullMQ job counts). */
+export const QUEUE_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+const buckets = (b: readonly number[]): number[] => [...b];
+
+/** Every NExtLong metric, typed by its label names. */
+export const metrics = {
+  documentsRead: new Counter<'stage'>({
+    name: 'nextlong_documents_read_total',
+    help: 'Documents read from input, by pipeline stage.',
+    labelNames: ['stage'],
+    registers: [registry],
+  }),
+  documentsRejected: new Counter<'stage' | 'reason'>({
+    name: 'nextlong_documents_rejected_total',
+    help: 'Documents rejected (written to rejects), by stage and reason.',
+    labelNames: ['stage', 'reason'],
+    registers: [registry],
+  }),
+  chunksEmbedded: new Counter({
+    name: 'nextlong_chunks_embedded_total',
+    help: 'Chunks embedded.',
+    registers: [registry],
+  }),
+  embedBatchSeconds: new Histogram({
+    name: 'nextlong_embed_batch_seconds',
+    help: 'Time to embed one batch of chunks, in seconds.',
+    buckets: buckets(LATENCY_BUCKETS_SECONDS),
+    registers: [registry],
+  }),
+  vectorUpsertSeconds: new Histogram({
+    name: 'nextlong_vector_upsert_seconds',
+    help: 'Time of one vector index upsert call, in seconds.',
+    buckets: buckets(LATENCY_BUCKETS_SECONDS),
+    registers: [registry],
+  }),
+  vectorSearchSeconds: new Histogram({
+    name: 'nextlong_vector_search_seconds',
+    help: 'Time of one vector index search call, in seconds.',
+    buckets: buckets(LATENCY_BUCKETS_SECONDS),
+    registers: [registry],
+  }),
+  uploadSeconds: new Histogram({
+    name: 'nextlong_upload_seconds',
+    help: 'Time of one object store write (output part or index segment), in seconds.',
+    buckets: buckets(LATENCY_BUCKETS_SECONDS),
+    registers: [registry],
+  }),
+  sequencesWritten: new Counter({
+    name: 'nextlong_sequences_written_total',
+    help: 'Synthesized long-context sequences written to output.',
+    registers: [registry],
+  }),
+  sequencesDiscarded: new Counter<'reason'>({
+    name: 'nextlong_sequences_discarded_total',
+    help: 'Sequences discarded before output, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+  }),
+  outputTokens: new Counter({
+    name: 'nextlong_output_tokens_total',
+    help: 'Tokens in written output sequences.',
+    registers: [registry],
+  }),
+  negativeScore: new Histogram({
+    name: 'nextlong_negative_score',
+    help: 'Cosine similarity of each selected hard negative to its query chunk.',
+    buckets: buckets(COSINE_BUCKETS),
+    registers: [registry],
+  }),
+  shards: new Gauge<'stage' | 'state'>({
+    name: 'nextlong_shards',
+    help: 'Shards by stage and state (pending, active, done, failed).',
+    labelNames: ['stage', 'state'],
+    registers: [registry],
+  }),
+  shardSeconds: new Histogram<'stage'>({
+    name: 'nextlong_shard_seconds',
+    help: 'Time to process one shard, by stage, in seconds.',
+    labelNames: ['stage'],
+    buckets: buckets(SHARD_BUCKETS_SECONDS),
+    registers: [registry],
+  }),
+  shardRetries: new Counter<'stage'>({
+    name: 'nextlong_shard_retries_total',
+    help: 'Shard attempts retried after a retryable failure, by stage.',
+    labelNames: ['stage'],
+    registers: [registry],
+  }),
+  jobsStalled: new Counter<'stage'>({
+    name: 'nextlong_jobs_stalled_total',
+    help: 'Queue jobs detected as stalled (worker lost its lock), by stage.',
+    labelNames: ['stage'],
+    registers: [registry],
+  }),
+  queueJobs: new Gauge<'queue' | 'state'>({
+    name: 'nextlong_queue_jobs',
+    help: 'Jobs in each queue by state (waiting, active, completed, failed, delayed).',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+  }),
+  runInfo: new Gauge<'run_id'>({
+    name: 'nextlong_run_info',
+    help: 'Always 1; the run_id label names the run this process works on.',
+    labelNames: ['run_id'],
+    registers: [registry],
+  }),
+};
+
+export type Metrics = typeof metrics;
+
+/** The contract names of `metrics` (DESIGN §9), in declaration order. */
+export const METRIC_NAMES: readonly string[] = Object.values(metrics).map((m) => (m as unknown as { name: string }).name);
+
+/** Observe the duration of `fn` in seconds on `h`, whether it resolves or throws. */
+export async function timeAsync<T, L extends string = string>(h: Histogram<L>, fn: () => Promise<T>, labels?: LabelValues<L>): Promise<T> {
+  const end = labels === undefined ? h.startTimer() : h.startTimer(labels);
+  try {
+    return await fn();
+  } finally {
+    end();
+  }
+}
+
+/** Set `nextlong_run_info{run_id} 1`, dropping any run id set before. */
+export function setRunInfo(runId: string): void {
+  metrics.runInfo.reset();
+  metrics.runInfo.set({ run_id: runId }, 1);
+}
+
+/** Set `nextlong_shards{stage,state}` for every state; states missing from `counts` are set to 0. */
+export function setShardCounts(stage: string, counts: Partial<Record<ShardState, number>>): void {
+  for (const state of SHARD_STATES) metrics.shards.set({ stage, state }, counts[state] ?? 0);
+}
+
+/** Set `nextlong_queue_jobs{queue,state}` for every state; states missing from `counts` are set to 0. */
+export function setQueueCounts(queue: string, counts: Partial<Record<QueueState, number>>): void {
+  for (const state of QUEUE_STATES) metrics.queueJobs.set({ queue, state }, counts[state] ?? 0);
+}
