@@ -6,6 +6,7 @@ import { openObjectStore, type StreamingObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
 import { openSegmentsIndex } from '@nextlong/vectors';
 import { timedEmbedder, timedSearcher } from './instrument.js';
+import { openQdrantForRun } from './vectors-backend.js';
 import type { RunPlan } from './run-state.js';
 
 /**
@@ -36,11 +37,19 @@ export class RunContext {
   }
 
   getSearcher(): Promise<VectorSearcher> {
-    this.searcher ??= openSegmentsIndex(this.store, {
+    this.searcher ??= (this.plan.config.vectors === 'qdrant' ? this.openQdrant() : this.openSegments()).then(timedSearcher);
+    return this.searcher;
+  }
+
+  private async openQdrant(): Promise<VectorSearcher> {
+    return openQdrantForRun(this.plan, (await this.getEmbedder()).dim, false);
+  }
+
+  private openSegments(): Promise<VectorSearcher> {
+    return openSegmentsIndex(this.store, {
       cacheDir: path.join(os.tmpdir(), 'nextlong-index', this.plan.runId),
       expansionSearch: this.plan.config.hnswExpansionSearch,
-    }).then(timedSearcher);
-    return this.searcher;
+    });
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@ import { INDEX_SHARD, runShard } from './run-shard.js';
 import type { RunPlan, Stage } from './run-state.js';
 import type { ChildMessage } from './shard-process.js';
 import type { ShardStats } from './stats.js';
+import { qdrantSettings } from './vectors-backend.js';
 
 export interface LocalRunOptions {
   /** Progress output; defaults to stderr. */
@@ -34,6 +35,7 @@ interface ShardRunner {
  */
 export async function runLocal(config: RunConfig, opts: LocalRunOptions = {}): Promise<Manifest> {
   const t0 = performance.now();
+  if (config.vectors === 'qdrant') qdrantSettings(); // a missing QDRANT_URL stops us before any work
   const store = openObjectStore(config.out);
   const plan = await planRun(config, store, loadTokenizer(config.tokenizer));
   // temporary files of an interrupted run are garbage: every shard rewrites its own

@@ -23,7 +23,11 @@ export async function runShard(
   if (await isDone(ctx.store, stage, shardId)) return readStats<ShardStats>(ctx.store, stage, shardId);
   const started = performance.now();
   let stats: ShardStats;
-  if (stage === 'index') {
+  if (stage === 'index' && ctx.plan.config.vectors === 'qdrant') {
+    // Qdrant indexes as points arrive: the barrier is all this stage needs
+    stats = emptyStats('index', shardId);
+    stats.chunks_indexed = (await ctx.getSearcher()).size;
+  } else if (stage === 'index') {
     stats = emptyStats('index', shardId);
     const c = ctx.plan.config;
     const built = await buildSegmentsIndex(ctx.store, {

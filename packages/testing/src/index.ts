@@ -4,3 +4,4 @@ export * from './mds-reader.js';
 export * from './s3rver.js';
 export * from './parquet-fixture.js';
 export * from './redis.js';
+export * from './qdrant-simulator.js';

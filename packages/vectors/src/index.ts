@@ -1,4 +1,4 @@
-/** @nextlong/vectors: the `segments` vector backend (DESIGN §2) — segment files, index build, searcher. */
+/** @nextlong/vectors: the two vector backends (DESIGN §2) — `segments` (segment files, index build, searcher) and `qdrant`. */
 export {
   SEGMENTS_PREFIX,
   SEGMENT_SUFFIX,
@@ -19,3 +19,5 @@ export {
 } from './index-layout.js';
 export { buildSegmentsIndex, type BuildSegmentsOptions, type BuildSegmentsResult } from './segments-build.js';
 export { openSegmentsIndex, SegmentsVectorIndex, type OpenSegmentsOptions } from './segments-index.js';
+export { openQdrantIndex, QdrantVectorIndex, type OpenQdrantOptions } from './qdrant-index.js';
+export { NEXTLONG_POINT_NAMESPACE, qdrantChunkKey, qdrantPointId, uuidv5 } from './qdrant-ids.js';

@@ -1,7 +1,7 @@
 import { groupSegments, textHash, type ChunkPoint } from '@nextlong/core';
 import { readShard, type ShardSpec } from '@nextlong/storage';
-import { writeSegment } from '@nextlong/vectors';
 import type { RunContext } from '../context.js';
+import { storePoints } from '../vectors-backend.js';
 import { emptyStats, type ShardStats } from '../stats.js';
 import { checkBadShare, recordReject, RejectLog } from './rejects.js';
 
@@ -38,7 +38,7 @@ export async function embedShard(ctx: RunContext, shard: ShardSpec, onProgress: 
   await flush();
   checkBadShare(stats, c.maxBadShare);
   stats.chunks_indexed = points.length;
-  await writeSegment(ctx.store, shard.id, points, embedder.dim);
+  await storePoints(ctx.plan, ctx.store, shard.id, points, embedder.dim, signal);
   await rejects?.save(ctx.store);
   return stats;
 }

@@ -1,0 +1,276 @@
+import { PermanentError, type ChunkPoint, type Hit, type VectorSearcher } from '@nextlong/core';
+import type { Schemas } from '@qdrant/js-client-rest';
+import { ChunkCache } from './qdrant-cache.js';
+import { QdrantHttp } from './qdrant-http.js';
+import { qdrantChunkKey, qdrantPointId } from './qdrant-ids.js';
+import { resolve, type OpenQdrantOptions, type Resolved } from './qdrant-options.js';
+import { compareRanked } from './scoring.js';
+
+export type { OpenQdrantOptions } from './qdrant-options.js';
+
+/** The `qdrant` vector backend (DESIGN §2): embed workers upsert points, synth workers query. */
+
+const PAYLOAD = ['doc_id', 'chunk', 'hash', 'text'];
+
+/** Opens (and with `create`, first ensures) a collection; `size` is its exact point count now. */
+export async function openQdrantIndex(opts: OpenQdrantOptions): Promise<QdrantVectorIndex> {
+  const o = resolve(opts);
+  const http = new QdrantHttp({
+    url: opts.url,
+    apiKey: opts.apiKey,
+    timeoutMs: o.timeoutMs,
+    maxRetries: o.maxRetries,
+    retryBaseMs: o.retryBaseMs,
+    retryMaxMs: o.retryMaxMs,
+  });
+  const ix = new QdrantVectorIndex(http, o);
+  if (o.create) await ix.ensureCollection(opts.signal);
+  else {
+    const info = await ix.collectionInfo(opts.signal);
+    if (!info) throw new PermanentError(`${ix.where}: no such collection (run the embed stage first, or open with create)`);
+    ix.checkInfo(info);
+  }
+  await ix.count(opts.signal);
+  return ix;
+}
+
+/**
+ * A float32 vector as JSON numbers of at most 9 significant digits: enough to give back the same
+ * float32 when Qdrant parses it, and about half the bytes of a double's shortest form.
+ */
+function f32Json(v: Float32Array): number[] {
+  return Array.from(v, (x) => Number(x.toPrecision(9)));
+}
+
+export class QdrantVectorIndex implements VectorSearcher {
+  /** `<url> collection "<name>"`, for messages. */
+  readonly where: string;
+  private readonly path: string;
+  private readonly cache: ChunkCache;
+  private points = 0;
+  private ensured = false;
+  private closed = false;
+
+  constructor(
+    private readonly http: QdrantHttp,
+    private readonly opts: Resolved,
+  ) {
+    this.where = `Qdrant ${http.where} collection "${opts.collection}"`;
+    this.path = `/collections/${encodeURIComponent(opts.collection)}`;
+    this.cache = new ChunkCache({ maxRefs: opts.cacheRefs, maxTextChars: opts.cacheTextChars });
+  }
+
+  /** Point count read at open (or by the last `count()`). */
+  get size(): number {
+    return this.points;
+  }
+
+  get dim(): number {
+    return this.opts.dim;
+  }
+
+  /** Exact point count now; also updates `size`. */
+  async count(signal?: AbortSignal): Promise<number> {
+    const body: Schemas['CountRequest'] = { exact: true };
+    const r = await this.http.request<Schemas['CountResult']>('POST', `${this.path}/points/count`, body, { signal });
+    const n = r.result?.count;
+    if (!Number.isInteger(n)) throw new PermanentError(`${this.where}: count answer without a count`);
+    return (this.points = n!);
+  }
+
+  /** The collection's description, or undefined when it does not exist. */
+  async collectionInfo(signal?: AbortSignal): Promise<Schemas['CollectionInfo'] | undefined> {
+    const r = await this.http.request<Schemas['CollectionInfo']>('GET', this.path, undefined, { signal, allow: [404] });
+    return r.status === 404 ? undefined : r.result;
+  }
+
+  /** Throws a PermanentError unless the collection holds one unnamed cosine vector of `dim`. */
+  checkInfo(info: Schemas['CollectionInfo']): void {
+    const v = info?.config?.params?.vectors as Partial<Schemas['VectorParams']> | undefined;
+    if (!v || typeof v.size !== 'number') {
+      throw new PermanentError(`${this.where}: expected one unnamed vector of ${this.opts.dim} dims, found named vectors or none`);
+    }
+    if (v.size !== this.opts.dim) {
+      throw new PermanentError(`${this.where}: dimension mismatch: expected ${this.opts.dim} dims, found ${v.size}`);
+    }
+    if (v.distance !== 'Cosine') throw new PermanentError(`${this.where}: expected Cosine distance, found ${v.distance}`);
+  }
+
+  /**
+   * Creates the collection (cosine, `hnsw`, optional int8 quantization) when missing, then the
+   * `doc_id` keyword index when missing — before any upload, so Qdrant builds it as it goes.
+   * Safe to race with other workers: a create that finds the collection made meanwhile re-checks it.
+   */
+  async ensureCollection(signal?: AbortSignal): Promise<void> {
+    this.checkOpen();
+    if (this.ensured) return;
+    let info = await this.collectionInfo(signal);
+    if (!info) {
+      const r = await this.http.request<boolean>('PUT', this.path, this.createBody(), { signal, allow: [400, 409] });
+      if (r.status === 400 && !/already exists/i.test(r.error ?? '')) {
+        throw Object.assign(new PermanentError(this.http.scrub(`${this.where}: create failed: HTTP 400: ${r.error ?? ''}`)), {
+          status: 400,
+        });
+      }
+      if (r.status >= 300) info = await this.collectionInfo(signal); // created by another worker meanwhile
+    }
+    if (info) this.checkInfo(info);
+    const schema = info?.payload_schema?.doc_id as { data_type?: string } | undefined;
+    if (schema?.data_type !== 'keyword') {
+      const body: Schemas['CreateFieldIndex'] = { field_name: 'doc_id', field_schema: 'keyword' };
+      await this.http.request('PUT', `${this.path}/index?wait=true`, body, { signal });
+    }
+    this.ensured = true;
+  }
+
+  private createBody(): Schemas['CreateCollection'] {
+    const { dim, hnsw, quantization } = this.opts;
+    const body: Schemas['CreateCollection'] = {
+      vectors: { size: dim, distance: 'Cosine' },
+      hnsw_config: { m: hnsw.m, ef_construct: hnsw.efConstruct },
+    };
+    if (quantization === 'int8') body.quantization_config = { scalar: { type: 'int8', always_ram: true } };
+    return body;
+  }
+
+  /**
+   * Writes `points` (empty-text chunks skipped) in requests of `batchSize`, each applied before
+   * it returns (`wait=true`). Ids are UUIDv5 of (doc id, chunk): a retried shard overwrites.
+   */
+  async upsert(points: readonly ChunkPoint[], signal?: AbortSignal): Promise<void> {
+    this.checkOpen();
+    const kept = points.filter((p) => p.text.length > 0);
+    for (const p of kept) {
+      if (p.vector.length !== this.opts.dim)
+        throw new PermanentError(`chunk ${p.docId}#${p.chunk}: ${p.vector.length} dims, ${this.where} has ${this.opts.dim}`);
+      if (!Number.isSafeInteger(p.hash)) throw new PermanentError(`chunk ${p.docId}#${p.chunk}: hash must be a safe integer`);
+    }
+    for (let i = 0; i < kept.length; i += this.opts.batchSize) {
+      const batch: Schemas['PointStruct'][] = kept.slice(i, i + this.opts.batchSize).map((p) => ({
+        id: qdrantPointId(p.docId, p.chunk),
+        vector: f32Json(p.vector),
+        payload: { doc_id: p.docId, chunk: p.chunk, text: p.text, hash: p.hash },
+      }));
+      const body: Schemas['PointInsertOperations'] = { points: batch };
+      await this.http.request('PUT', `${this.path}/points?wait=true`, body, { signal });
+    }
+  }
+
+  /** One `query/batch` request; hits re-ranked here (descending score, ties by ascending key). */
+  async search(queries: Float32Array[], limit: number, excludeDocId: string, signal?: AbortSignal): Promise<Hit[][]> {
+    this.checkOpen();
+    signal?.throwIfAborted();
+    for (const q of queries) if (q.length !== this.opts.dim) throw new Error(`query has ${q.length} dims, the index has ${this.opts.dim}`);
+    if (!Number.isInteger(limit) || limit < 0) throw new Error(`search limit must be an integer ≥ 0, got ${limit}`);
+    if (queries.length === 0) return [];
+    if (limit === 0) return queries.map(() => []);
+    const filter: Schemas['Filter'] = { must_not: [{ key: 'doc_id', match: { value: excludeDocId } }] };
+    const body: Schemas['QueryRequestBatch'] = {
+      searches: queries.map((q) => ({
+        query: f32Json(q),
+        filter,
+        limit,
+        with_payload: PAYLOAD,
+        params: { hnsw_ef: Math.max(limit, this.opts.efSearch) },
+      })),
+    };
+    const r = await this.http.request<Schemas['QueryResponse'][]>('POST', `${this.path}/points/query/batch`, body, { signal });
+    const lists = r.result;
+    if (!Array.isArray(lists) || lists.length !== queries.length)
+      throw new PermanentError(
+        `${this.where}: query/batch answered ${Array.isArray(lists) ? lists.length : 'no'} lists for ${queries.length} queries`,
+      );
+    return lists.map((list) => this.toHits(list?.points ?? [], excludeDocId));
+  }
+
+  private toHits(points: Schemas['ScoredPoint'][], excludeDocId: string): Hit[] {
+    const seen = new Set<number>();
+    const hits: Hit[] = [];
+    for (const p of points) {
+      const { docId, chunk, hash, text } = this.payloadOf(p.id, p.payload);
+      if (docId === excludeDocId) continue;
+      const key = qdrantChunkKey(docId, chunk);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (typeof hash !== 'number') throw new PermanentError(`${this.where}: point ${p.id} has no numeric hash payload`);
+      this.cache.put(key, { docId, chunk }, text);
+      hits.push({ key, docId, chunk, score: p.score, hash });
+    }
+    return hits.sort(compareRanked);
+  }
+
+  private payloadOf(id: unknown, payload: unknown) {
+    const pl = (payload ?? {}) as { doc_id?: unknown; chunk?: unknown; hash?: unknown; text?: unknown };
+    if (typeof pl.doc_id !== 'string' || !Number.isInteger(pl.chunk)) {
+      throw new PermanentError(`${this.where}: point ${String(id)} has no doc_id/chunk payload (not written by nextlong?)`);
+    }
+    return {
+      docId: pl.doc_id,
+      chunk: pl.chunk as number,
+      hash: pl.hash as number | undefined,
+      text: typeof pl.text === 'string' ? pl.text : undefined,
+    };
+  }
+
+  /**
+   * Texts of hits returned by `search`, in the order asked (repeats included): from the cache,
+   * else fetched by point id in one request. A key this process never got from `search` (or
+   * whose identity the cache has dropped) cannot be answered: hash keys are not invertible.
+   */
+  async texts(keys: number[], signal?: AbortSignal): Promise<string[]> {
+    this.checkOpen();
+    // Answers are collected apart from the cache: it may evict while fetched texts go in.
+    const found = new Map<number, string>();
+    const missing = new Set<string>(); // point ids
+    for (const key of keys) {
+      if (found.has(key)) continue;
+      const text = this.cache.text(key);
+      if (text !== undefined) {
+        found.set(key, text);
+        continue;
+      }
+      const ref = this.cache.ref(key);
+      if (!ref) throw new Error(`chunk key ${key} is unknown here: texts() answers keys returned by this searcher's search()`);
+      missing.add(qdrantPointId(ref.docId, ref.chunk));
+    }
+    if (missing.size > 0) for (const [key, text] of await this.retrieve([...missing], signal)) found.set(key, text);
+    return keys.map((key) => found.get(key)!);
+  }
+
+  private async retrieve(ids: string[], signal?: AbortSignal): Promise<Map<number, string>> {
+    const body: Schemas['PointRequest'] = { ids, with_payload: ['doc_id', 'chunk', 'text'], with_vector: false };
+    const r = await this.http.request<Schemas['Record'][]>('POST', `${this.path}/points`, body, { signal });
+    const out = new Map<number, string>();
+    for (const rec of r.result ?? []) {
+      const { docId, chunk, text } = this.payloadOf(rec.id, rec.payload);
+      if (text === undefined) throw new PermanentError(`${this.where}: point ${rec.id} has no text payload`);
+      const key = qdrantChunkKey(docId, chunk);
+      out.set(key, text);
+      this.cache.put(key, { docId, chunk }, text);
+    }
+    if (out.size < ids.length) {
+      const lost = ids.filter((id) => !r.result?.some((rec) => rec.id === id));
+      throw new PermanentError(`${this.where}: ${lost.length} point(s) not found (e.g. ${lost[0]}): collection changed since the search?`);
+    }
+    return out;
+  }
+
+  /**
+   * Not available on this backend: the vectors stay in Qdrant and keys are hashes, not the
+   * ordinals 0..size-1 that the random-negative baseline draws. Returns [] (the baseline is
+   * then left out of the run's statistics).
+   */
+  async scores(_query: Float32Array, _keys: number[]): Promise<number[]> {
+    this.checkOpen();
+    return [];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cache.clear();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('the vector index is closed');
+  }
+}
