@@ -5,6 +5,8 @@ import { parseRunConfig } from '@nextlong/core';
 import { runLocal } from '@nextlong/pipeline';
 import { openObjectStore, type StreamingObjectStore } from '@nextlong/storage';
 import { fixturePath, freePort, repoRoot, startRedis, startS3rver, type RedisHandle, type S3rverHandle } from '@nextlong/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { decompress } from 'zstd-napi';
 
 // The fleet as users run it: real redis-server, s3rver, the built CLI as separate processes.
@@ -40,8 +42,8 @@ describe('fleet: coordinator + embed and synth workers on BullMQ', () => {
     procs.push(p);
     return { p, log: () => log, exit: new Promise<number | null>((r) => p.once('exit', (code) => r(code))) };
   };
-  const worker = (stage: string, metrics = 'off') =>
-    start(['worker', '--stage', stage, '--redis', redis.url, '--lock-ms', '4000', '--grace-seconds', '5', '--metrics', metrics]);
+  const worker = (stage: string, metrics = 'off', grace = '5') =>
+    start(['worker', '--stage', stage, '--redis', redis.url, '--lock-ms', '4000', '--grace-seconds', grace, '--metrics', metrics]);
   const coordinator = (out: string) => start(['coordinator', '--redis', redis.url, ...RUN_FLAGS, '--out', out, '--metrics', 'off']);
 
   async function parts(store: StreamingObjectStore): Promise<Record<string, string>> {
@@ -121,6 +123,28 @@ describe('fleet: coordinator + embed and synth workers on BullMQ', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const manifest = JSON.parse(Buffer.from(await store.get('manifest.json')).toString('utf8')) as { counts: { sequences_written: number } };
     expect(manifest.counts.sequences_written).toBe(ids.length);
+  });
+
+  test('SIGTERM mid-shard: the worker hands the shard back within its grace period and exits 0', async () => {
+    const out = 's3://results/fleet3';
+    worker('embed');
+    const a = worker('synth', 'off', '0.2');
+    const c = coordinator(out);
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const q = new Queue('nextlong-synth', { connection: conn });
+    try {
+      for (let i = 0; i < 1200 && (await q.getActiveCount()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      a.p.kill('SIGTERM');
+      expect(await a.exit).toBe(0);
+      expect(a.log()).toMatch(/shutting down/);
+      expect(a.log()).toMatch(/synth shard \S+ handed back to the queue/);
+      worker('synth');
+      expect(await c.exit).toBe(0);
+      expect(await parts(openObjectStore(out))).toEqual(reference);
+    } finally {
+      await q.close();
+      conn.disconnect();
+    }
   });
 
   test('bad shard data ends in rejects, not endless retries', async () => {

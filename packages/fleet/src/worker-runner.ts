@@ -77,6 +77,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       if (ac.signal.aborted && handingBack) {
         // shutting down: hand the shard back to the queue for another worker
         await job.moveToWait(token);
+        log(`${p.stage} shard ${p.shard} handed back to the queue (grace period over)`);
         throw new WaitingError();
       }
       const e = err as Error;
