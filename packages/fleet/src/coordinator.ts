@@ -77,6 +77,7 @@ async function runStage(o: CoordinatorOptions, plan: RunPlan, store: StreamingOb
   bar.add(ids.length - pending.length);
   let seen = ids.length - pending.length;
   const want = new Set(ids);
+  const failedBefore = await queue.getFailedCount();
   for (;;) {
     done = await doneSet(store, stage);
     const n = [...want].filter((id) => done.has(id)).length;
@@ -86,7 +87,7 @@ async function runStage(o: CoordinatorOptions, plan: RunPlan, store: StreamingOb
     setQueueCounts(queue.name, counts);
     setShardCounts(stage, { done: n, active: counts.active ?? 0, pending: ids.length - n - (counts.active ?? 0), failed: 0 });
     if (n === ids.length) break;
-    await failIfAnyFailed(queue, jobIdOf(payload('')), stage);
+    await failIfAnyFailed(queue, jobIdOf(payload('')), stage, failedBefore);
     o.signal?.throwIfAborted();
     await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
   }
@@ -95,7 +96,9 @@ async function runStage(o: CoordinatorOptions, plan: RunPlan, store: StreamingOb
 }
 
 /** Jobs of this run and stage that failed for good (retries exhausted or unrecoverable). */
-async function failIfAnyFailed(queue: Queue, idPrefix: string, stage: Stage): Promise<void> {
+async function failIfAnyFailed(queue: Queue, idPrefix: string, stage: Stage, failedBefore: number): Promise<void> {
+  // only look through the failed set when it has grown: old runs' failures are kept for days
+  if ((await queue.getFailedCount()) <= failedBefore) return;
   const failed = (await queue.getJobs(['failed'])).filter((j) => j.id?.startsWith(idPrefix));
   if (failed.length) {
     const lines = failed.map((j) => `${j.id}: ${j.failedReason}`);

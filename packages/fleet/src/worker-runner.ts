@@ -28,24 +28,36 @@ export interface RunningWorker {
 /** A fleet worker: takes shard jobs of one stage and runs them with the pipeline's runShard. */
 export function startWorker(o: WorkerOptions): RunningWorker {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const contexts = new Map<string, Promise<RunContext>>();
+  // one context (model session, index) per run; idle ones beyond the newest two are closed so
+  // a long-lived worker serving many runs does not grow without bound
+  const contexts = new Map<string, { ctx: Promise<RunContext>; active: number }>();
   const active = new Map<string, AbortController>();
   let handingBack = false;
 
   const contextFor = (p: JobPayload) => {
     const key = `${p.runId}\u0000${p.out}`;
-    let ctx = contexts.get(key);
-    if (!ctx) {
-      ctx = (async () => {
+    let entry = contexts.get(key);
+    if (entry) contexts.delete(key); // re-insert: the map's order is recency
+    else {
+      const ctx = (async () => {
         const store = openObjectStore(p.out);
         const plan = await readPlan(store);
         if (!plan || plan.runId !== p.runId) throw new UnrecoverableError(`run ${p.runId} not found in ${store.root}`);
         return new RunContext(plan, store);
       })();
       ctx.catch(() => contexts.delete(key));
-      contexts.set(key, ctx);
+      entry = { ctx, active: 0 };
     }
-    return ctx;
+    contexts.set(key, entry);
+    return entry;
+  };
+
+  const evictIdle = async () => {
+    const idle = [...contexts].filter(([, e]) => e.active === 0).slice(0, Math.max(0, contexts.size - 2));
+    for (const [key, e] of idle) {
+      contexts.delete(key);
+      await e.ctx.then((c) => c.close()).catch(() => {});
+    }
   };
 
   const processJob = async (job: Job, token?: string): Promise<Partial<ShardStats>> => {
@@ -55,8 +67,10 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     const ac = new AbortController();
     active.set(job.id!, ac);
     let last = 0;
+    const entry = contextFor(p);
+    entry.active++;
     try {
-      const ctx = await contextFor(p);
+      const ctx = await entry.ctx;
       let units = 0;
       const stats = await runShard(
         ctx,
@@ -86,6 +100,8 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       throw err;
     } finally {
       active.delete(job.id!);
+      entry.active--;
+      await evictIdle();
     }
   };
 
@@ -127,7 +143,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
         }, o.graceMs);
         await worker.close();
         clearTimeout(timer);
-        for (const c of contexts.values()) await c.then((x) => x.close()).catch(() => {});
+        for (const e of contexts.values()) await e.ctx.then((x) => x.close()).catch(() => {});
         connection.disconnect();
         resolveClosed();
       })();

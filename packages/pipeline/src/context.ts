@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Embedder, Tokenizer, VectorSearcher } from '@nextlong/core';
@@ -47,13 +48,19 @@ export class RunContext {
 
   private openSegments(): Promise<VectorSearcher> {
     return openSegmentsIndex(this.store, {
-      cacheDir: path.join(os.tmpdir(), 'nextlong-index', this.plan.runId),
+      cacheDir: this.indexCacheDir,
       expansionSearch: this.plan.config.hnswExpansionSearch,
     });
   }
 
+  /** Where a remote index is downloaded: this process's own, removed on close. */
+  private get indexCacheDir(): string {
+    return path.join(os.tmpdir(), 'nextlong-index', `${this.plan.runId}-${process.pid}`);
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.embedder?.then((e) => e.close()), this.searcher?.then((s) => s.close())]);
+    await rm(this.indexCacheDir, { recursive: true, force: true });
   }
 }
 
