@@ -204,7 +204,7 @@ e2e(
       );
 
       // the fleet, as in test/fleet.test.ts: the built CLI, one worker per stage and the coordinator
-      const env = { ...process.env, ...s3.env };
+      const env = { ...process.env, ...s3.env, NEXTLONG_METRICS_LINGER_SECONDS: '3' };
       const worker = (stage: string, port: number) =>
         start(
           process.execPath,

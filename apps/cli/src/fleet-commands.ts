@@ -57,6 +57,9 @@ export async function coordinatorCommand(redisUrl: string, config: import('@next
   try {
     const manifest = await runCoordinator({ redisUrl, config, quiet });
     process.stdout.write(formatSummary(manifest));
+    // let Prometheus scrape the final counts before the process goes away
+    const linger = Number(process.env.NEXTLONG_METRICS_LINGER_SECONDS ?? 15);
+    if (server && linger > 0) await new Promise((r) => setTimeout(r, linger * 1000));
     return 0;
   } finally {
     await server?.close();

@@ -33,7 +33,8 @@ run options (flags > NEXTLONG_* environment > --config file > defaults):
 Fleet: the coordinator plans the run, enqueues shards in Redis (BullMQ) and waits; workers
 need only --redis (REDIS_URL) and the S3/Qdrant environment: each job names the run's output
 location, where run.json holds the configuration. --metrics [host]:port serves /metrics,
-/healthz and /readyz (default :9464 for fleet processes, NEXTLONG_METRICS_ADDR; "off" disables).
+/healthz and /readyz (default :9464 for fleet processes, NEXTLONG_METRICS_ADDR; "off" disables);
+the coordinator keeps serving NEXTLONG_METRICS_LINGER_SECONDS (15) after it finishes.
 
 Exit status: 0 on success, 1 when the run failed, 2 on a usage or configuration error.
 `;

@@ -4,7 +4,7 @@ import { readPlan, RunContext, runShard, type ShardStats } from '@nextlong/pipel
 import { openObjectStore } from '@nextlong/storage';
 import { JobPayloadSchema, QUEUES, type JobPayload, type WorkerStage } from './jobs.js';
 import { connectRedis, redactRedisUrl } from './redis.js';
-import { metrics } from '@nextlong/metrics';
+import { initStageMetrics, metrics } from '@nextlong/metrics';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -105,6 +105,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     }
   };
 
+  initStageMetrics(o.stage === 'embed' ? ['embed', 'index'] : ['synth']);
   const connection = connectRedis(o.redisUrl);
   const worker = new Worker(QUEUES[o.stage], processJob, {
     connection,

@@ -14,6 +14,7 @@ export {
   setRunInfo,
   setShardCounts,
   setQueueCounts,
+  initStageMetrics,
   type Metrics,
   type ShardState,
   type QueueState,

@@ -187,3 +187,17 @@ export function setShardCounts(stage: string, counts: Partial<Record<ShardState,
 export function setQueueCounts(queue: string, counts: Partial<Record<QueueState, number>>): void {
   for (const state of QUEUE_STATES) metrics.queueJobs.set({ queue, state }, counts[state] ?? 0);
 }
+
+/**
+ * Creates a process's labelled series at zero before its first shard, so that rate() and
+ * increase() see the first increment of a short stage instead of a series that starts late.
+ */
+export function initStageMetrics(stages: string[]): void {
+  for (const stage of stages) {
+    metrics.documentsRead.inc({ stage }, 0);
+    metrics.shardRetries.inc({ stage }, 0);
+    metrics.jobsStalled.inc({ stage }, 0);
+    metrics.shardSeconds.zero({ stage });
+  }
+  metrics.sequencesDiscarded.inc({ reason: 'too_short' }, 0);
+}

@@ -61,6 +61,8 @@ export class RunContext {
   async close(): Promise<void> {
     await Promise.all([this.embedder?.then((e) => e.close()), this.searcher?.then((s) => s.close())]);
     await rm(this.indexCacheDir, { recursive: true, force: true });
+    // temporary files of a remote store live in the OS temp folder: leave nothing behind
+    if (!this.store.localPath) await rm(this.tmpDir, { recursive: true, force: true });
   }
 }
 
