@@ -1,25 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { SequenceRecord } from '@nextlong/core';
 import { decompress } from 'zstd-napi';
 
-export interface OutSegment {
-  type: 'meta' | 'negative';
-  doc_id: string;
-  chunk: number;
-  start: number;
-  end: number;
-  score?: number;
-}
-
-export interface OutRecord {
-  id: string;
-  text: string;
-  num_tokens: number;
-  tokenizer: string;
-  meta_doc_id: string;
-  placement: string;
-  segments: OutSegment[];
-}
+/** An output record as read back from a part file (DESIGN §4). */
+export type OutRecord = SequenceRecord;
 
 /** Every sequence record of an output folder, parts in the manifest's (plan) order. */
 export async function readSequences(out: string): Promise<OutRecord[]> {
