@@ -65,6 +65,13 @@ describe('nextlong CLI', () => {
     expect(existsSync(path.join(out, 'run.json'))).toBe(false);
   });
 
+  test.each(['coordinator', 'embed-worker', 'synth-worker'])('the thin %s app is the CLI subcommand', (app) => {
+    const bin = path.join(repoRoot, 'apps', app, 'bin', `nextlong-${app}.js`);
+    const r = spawnSync(process.execPath, [bin], { encoding: 'utf8', env: { ...process.env, REDIS_URL: '' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('nextlong: missing --redis <url> (or REDIS_URL)');
+  });
+
   test('kill -9 mid-synth, then the same command: same output as an uninterrupted run', async () => {
     const args = (out: string) => ['run', '--input', fixturePath('docs-a.slice.jsonl'), '--out', out, '--target-tokens', '8192', '--shard-docs', '10', '--concurrency', '2'];
     const whole = path.join(dir, 'whole');

@@ -1,4 +1,4 @@
-import { ConfigError, type ChunkPoint, type VectorSearcher } from '@nextlong/core';
+import { ConfigError, type ChunkPoint } from '@nextlong/core';
 import { metrics } from '@nextlong/metrics';
 import { openQdrantIndex, writeSegment, type QdrantVectorIndex } from '@nextlong/vectors';
 import type { RunPlan } from './run-state.js';
@@ -44,4 +44,3 @@ export async function storePoints(plan: RunPlan, store: StreamingObjectStore, sh
   }
 }
 
-export type { VectorSearcher };
