@@ -6,27 +6,109 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@nextlong/core';
 import tokenizers from 'tokenizers';
-import { StaticTokenizer } from './static-tokenizer.js';
+import type { OrtWorkerSession } from './ort-worker.js';
+import { type EncodedTexts, StaticTokenizer, staticTokenizerEngine } from './static-tokenizer.js';
 
 /** One tokenized text; `typeIds` only where the tokenizer produces them (BERT segment ids). */
 export interface EncodedText {
-  ids: number[];
-  typeIds?: number[];
+  ids: ArrayLike<number>;
+  typeIds?: ArrayLike<number>;
 }
 
 export interface InputEncoder {
   readonly maxTokens: number;
-  encode(texts: string[]): Promise<EncodedText[]>;
+  encode(texts: string[], signal?: AbortSignal): Promise<EncodedText[]>;
+}
+
+/** Characters tokenized between two yields to the event loop (~10 ms of work). */
+const YIELD_CHARS = 1 << 20;
+/** Calls with fewer characters are not worth a worker round trip. */
+const SPLIT_MIN_CHARS = 1 << 15;
+
+/** A second thread that tokenizes with the same vocabulary (the onnxruntime worker). */
+export interface TokenizerLane {
+  tokenize(texts: readonly string[], maxTokens: number): Promise<EncodedTexts & { ms: number }>;
 }
 
 export class StaticInputEncoder implements InputEncoder {
+  private lane: TokenizerLane | undefined;
+  /** Share of a call's characters this thread tokenizes when the lane takes the rest. */
+  private share = 0.5;
+
   constructor(
     private readonly tokenizer: StaticTokenizer,
     readonly maxTokens: number,
   ) {}
 
-  async encode(texts: string[]): Promise<EncodedText[]> {
-    return texts.map((t) => ({ ids: this.tokenizer.encode(t, this.maxTokens) }));
+  get usesWorker(): boolean {
+    return this.lane !== undefined;
+  }
+
+  /**
+   * Lets `session`'s worker tokenize part of each call. Checked on a probe text first; returns
+   * false (and tokenizes everything on this thread) if the worker cannot, e.g. under coverage
+   * instrumentation, which makes the engine's source refer to outside names.
+   */
+  async useWorker(session: OrtWorkerSession): Promise<boolean> {
+    const probe = ["Don't re-tokenize state-of-the-art text, O'Brien's café — twice.", 'h1n1 long-term the'];
+    try {
+      await session.loadTokenizer(staticTokenizerEngine.toString(), this.tokenizer.words);
+      const got = await session.tokenize(probe, this.maxTokens);
+      const want = this.tokenizer.encodeMany(probe, this.maxTokens);
+      const same = got.ids.length === want.ids.length && got.ids.every((x, i) => x === want.ids[i]);
+      if (same && got.offsets.every((x, i) => x === want.offsets[i])) this.lane = session;
+    } catch {
+      this.lane = undefined;
+    }
+    return this.lane !== undefined;
+  }
+
+  /**
+   * Token ids of every text. A big enough call is split: the lane tokenizes the tail while this
+   * thread does the head (in slices of about YIELD_CHARS, so timers and I/O still run); the
+   * split point follows both threads' measured speeds, so they finish together.
+   */
+  async encode(texts: string[], signal?: AbortSignal): Promise<EncodedText[]> {
+    let chars = 0;
+    for (const t of texts) chars += t.length;
+    let head = texts.length;
+    if (this.lane && chars >= SPLIT_MIN_CHARS) {
+      head = 0;
+      for (let c = 0; head < texts.length && c < chars * this.share; head++) c += texts[head].length;
+    }
+    const tail = head < texts.length ? this.lane!.tokenize(texts.slice(head), this.maxTokens) : undefined;
+    // if this thread fails or is aborted, still observe the lane's answer
+    tail?.catch(() => {});
+    const out: EncodedText[] = new Array(texts.length);
+    const started = performance.now();
+    let headChars = 0;
+    for (let from = 0; from < head;) {
+      if (from > 0) {
+        await new Promise<void>((r) => setImmediate(r));
+        signal?.throwIfAborted();
+      }
+      let to = from;
+      for (let c = 0; to < head && c < YIELD_CHARS; to++) c += texts[to].length;
+      const { ids, offsets } = this.tokenizer.encodeMany(texts, this.maxTokens, from, to);
+      for (let i = from; i < to; i++) {
+        out[i] = { ids: ids.subarray(offsets[i - from], offsets[i - from + 1]) };
+        headChars += texts[i].length;
+      }
+      from = to;
+    }
+    if (tail) {
+      const headMs = performance.now() - started;
+      const { ids, offsets, ms } = await tail;
+      for (let i = head; i < texts.length; i++) out[i] = { ids: ids.subarray(offsets[i - head], offsets[i - head + 1]) };
+      // characters per ms on each side → the share that makes both take as long
+      if (headChars > 0 && headMs > 0 && ms > 0) {
+        const here = headChars / headMs;
+        const there = (chars - headChars) / ms;
+        const target = here / (here + there);
+        this.share = Math.min(0.9, Math.max(0.1, 0.7 * this.share + 0.3 * target));
+      }
+    }
+    return out;
   }
 }
 

@@ -19,6 +19,11 @@ export interface OnnxEmbedderOptions {
   maxTokens?: number;
   /** onnxruntime intra-op threads (default 1; 0 = onnxruntime's own default, all cores). */
   threads?: number;
+  /**
+   * Static model: let the onnxruntime worker tokenize part of each call's texts while this
+   * thread tokenizes the rest (default true). Off: all tokenization happens on this thread.
+   */
+  tokenizeInWorker?: boolean;
 }
 
 type Session = OrtWorkerSession;
@@ -29,6 +34,8 @@ const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', '
 interface ModelIo {
   inputs: { name: string; type: IdType }[];
   output: string;
+  /** The output is already L2-normalized (our static model's graph divides by the norm). */
+  normalized: boolean;
 }
 
 export class OnnxEmbedder implements Embedder {
@@ -43,6 +50,11 @@ export class OnnxEmbedder implements Embedder {
     private readonly io: ModelIo,
     private readonly batchSize: number,
   ) {}
+
+  /** Whether the onnxruntime worker tokenizes part of each call (static model; see tokenizeInWorker). */
+  get tokenizesInWorker(): boolean {
+    return this.encoder instanceof StaticInputEncoder && this.encoder.usesWorker;
+  }
 
   /** Longest input in tokens; longer texts are truncated. */
   get maxTokens(): number {
@@ -60,8 +72,12 @@ export class OnnxEmbedder implements Embedder {
       : HfInputEncoder.fromFile(join(folder, 'tokenizer.json'), maxTokens);
     const session = await openSession(modelFile, options.threads ?? 1);
     try {
-      const io = modelIo(session, modelFile, isStatic);
-      const name = isStatic ? ((await readStaticManifest(folder))?.name ?? basename(folder)) : basename(folder);
+      // the worker is idle while a call is tokenized: it takes part of the texts
+      if (encoder instanceof StaticInputEncoder && options.tokenizeInWorker !== false) await encoder.useWorker(session);
+      const manifest = isStatic ? await readStaticManifest(folder) : null;
+      // a folder built by ensureStaticModel: its graph ends in x / max(‖x‖, 1e-12) (staticModelDef)
+      const io = modelIo(session, modelFile, isStatic, manifest !== null);
+      const name = manifest?.name ?? basename(folder);
       // output width: declared by the model, else learnt from one tiny run
       const dim = staticDim(session, io.output) ?? (await runBatch(session, io, padBatch([{ ids: [0] }]), name))[0].length;
       return new OnnxEmbedder(name, dim, isStatic ? 'static' : 'transformer', session, encoder, io, options.batchSize ?? 32);
@@ -71,17 +87,39 @@ export class OnnxEmbedder implements Embedder {
     }
   }
 
-  /** L2-normalized vectors in input order; a text with no usable tokens gives the zero vector. */
+  /**
+   * L2-normalized vectors in input order; a text with no usable tokens gives the zero vector.
+   * Pipelined: while the worker runs batch i, this thread pads batch i + 1 and queues it, so the
+   * worker never waits on us between batches of a call; at most two batches are in flight.
+   */
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     if (this.closed) throw new Error(`embedder ${this.name} is closed`);
     signal?.throwIfAborted();
-    const encoded = await this.encoder.encode(texts);
+    const encoded = await this.encoder.encode(texts, signal);
     const out: Float32Array[] = new Array(texts.length);
-    for (const batch of lengthBuckets(encoded, this.batchSize)) {
-      signal?.throwIfAborted();
-      const vectors = await runBatch(this.session, this.io, padBatch(batch.map((i) => encoded[i])), this.name);
-      batch.forEach((textIndex, row) => (out[textIndex] = l2Normalize(vectors[row])));
-      await new Promise<void>((r) => setImmediate(r)); // let timers and I/O run between batches
+    const typeIds = this.io.inputs.some((i) => i.name === 'token_type_ids');
+    let inFlight: { rows: number[]; result: Promise<Float32Array[]> } | undefined;
+    const collect = async (done: { rows: number[]; result: Promise<Float32Array[]> }): Promise<void> => {
+      const vectors = await done.result;
+      for (let r = 0; r < done.rows.length; r++) out[done.rows[r]] = this.io.normalized ? vectors[r] : l2Normalize(vectors[r]);
+    };
+    try {
+      for (const rows of lengthBuckets(encoded, this.batchSize)) {
+        signal?.throwIfAborted();
+        const batch = padBatch(
+          rows.map((i) => encoded[i]),
+          typeIds,
+        );
+        const previous = inFlight;
+        inFlight = { rows, result: runBatch(this.session, this.io, batch, this.name, true) };
+        // the worker already has this batch queued behind the previous one
+        if (previous) await collect(previous);
+      }
+      if (inFlight) await collect(inFlight);
+      inFlight = undefined;
+    } finally {
+      // an abort or error while a batch is queued: let it finish unobserved
+      inFlight?.result.catch(() => {});
     }
     return out;
   }
@@ -93,11 +131,15 @@ export class OnnxEmbedder implements Embedder {
   }
 }
 
-/** One session.run; pools [batch, seq, dim] outputs over unmasked positions. */
-async function runBatch(session: Session, io: ModelIo, batch: PaddedBatch, name: string): Promise<Float32Array[]> {
+/**
+ * One session.run; pools [batch, seq, dim] outputs over unmasked positions. With `transfer`,
+ * the batch's id arrays move to the worker (detached here afterwards; pooling reads only
+ * `batch.lengths`).
+ */
+async function runBatch(session: Session, io: ModelIo, batch: PaddedBatch, name: string, transfer = false): Promise<Float32Array[]> {
   const feeds: Record<string, Feed> = {};
   for (const input of io.inputs) feeds[input.name] = idFeed(input.type, inputData(input.name, batch), batch);
-  const t = (await session.run(feeds, [io.output]))[io.output];
+  const t = (await session.run(feeds, [io.output], { transfer }))[io.output];
   if (t.type !== 'float32') throw new Error(`model ${name}: output ${io.output} is ${t.type}, expected float32`);
   const data = t.data as Float32Array;
   if (t.dims.length === 3) return maskedMeanPool(data, batch, t.dims[2]);
@@ -142,7 +184,7 @@ async function openSession(modelFile: string, threads: number): Promise<Session>
 }
 
 /** Which inputs to feed (and their integer type) and which output to read. */
-function modelIo(session: Session, modelFile: string, isStatic: boolean): ModelIo {
+function modelIo(session: Session, modelFile: string, isStatic: boolean, ownStaticModel: boolean): ModelIo {
   const inputs = session.inputs.map((m) => {
     if (!KNOWN_INPUTS.has(m.name))
       throw new ConfigError(`model: ${modelFile} has input ${m.name}; supported: ${[...KNOWN_INPUTS].join(', ')}`);
@@ -156,7 +198,7 @@ function modelIo(session: Session, modelFile: string, isStatic: boolean): ModelI
   const preferred = isStatic ? 'embeddings' : 'last_hidden_state';
   const output = names.includes(preferred) ? preferred : names[0];
   if (!output) throw new ConfigError(`model: ${modelFile} has no outputs`);
-  return { inputs, output };
+  return { inputs, output, normalized: ownStaticModel && output === 'embeddings' };
 }
 
 /** Declared width of the output's last axis, when it is a number. */
@@ -171,7 +213,10 @@ function inputData(name: string, b: PaddedBatch): BigInt64Array {
   if (name === 'attention_mask') return b.mask;
   if (name === 'token_type_ids') return b.typeIds;
   // position_ids: 0..cols-1 on every row (right padding keeps real tokens at the front)
-  return BigInt64Array.from({ length: b.rows * b.cols }, (_, i) => BigInt(i % b.cols));
+  const row = BigInt64Array.from({ length: b.cols }, (_, i) => BigInt(i));
+  const all = new BigInt64Array(b.rows * b.cols);
+  for (let r = 0; r < b.rows; r++) all.set(row, r * b.cols);
+  return all;
 }
 
 function idFeed(type: IdType, data: BigInt64Array, b: PaddedBatch): Feed {

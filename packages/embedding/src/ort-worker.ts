@@ -5,9 +5,12 @@
  *  - its tensor checks use `instanceof Float32Array`, which fails whenever the caller's realm
  *    differs from the addon's (jest's vm contexts): a worker is a realm of its own.
  * The worker source is plain CommonJS in a string so it runs the same from src (tests) and dist.
+ * The worker can also hold a tokenizer (`loadTokenizer`): the static model's embed() calls have
+ * it tokenize part of their texts while this thread does the rest (input-encoders.ts).
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type { EncodedTexts } from './static-tokenizer.js';
 
 export type FeedType = 'float32' | 'int64' | 'int32';
 export interface Feed {
@@ -30,11 +33,19 @@ export interface SessionOptions {
   /** intra-op threads; 0 = onnxruntime's default. */
   threads: number;
 }
+export interface RunOptions {
+  /**
+   * Hand the feeds' buffers to the worker instead of copying them (default false): faster,
+   * but the caller's feed arrays are detached (length 0) once `run` is called.
+   */
+  transfer?: boolean;
+}
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 let session = null;
+let tokenizer = null;
 const meta = (names, metas) => names.map((name, i) => {
   const m = (metas && metas[i]) || {};
   return { name, isTensor: m.isTensor !== false, type: m.type, shape: m.shape ? Array.from(m.shape) : undefined };
@@ -59,6 +70,16 @@ async function handle(msg) {
       value[name] = { type: t.type, dims: Array.from(t.dims), data };
     }
     return { value, transfer };
+  }
+  if (msg.op === 'tokenizer') {
+    tokenizer = null;
+    tokenizer = (0, eval)('(' + msg.source + ')')(msg.arg);
+    return { value: null };
+  }
+  if (msg.op === 'tokenize') {
+    const start = performance.now();
+    const { ids, offsets } = tokenizer.encodeMany(msg.texts, msg.maxTokens);
+    return { value: { ids, offsets, ms: performance.now() - start }, transfer: [ids.buffer, offsets.buffer] };
   }
   if (msg.op === 'close') {
     if (session) await session.release();
@@ -116,9 +137,39 @@ export class OrtWorkerSession {
     }
   }
 
-  /** Runs the model; feeds' buffers are copied to the worker, outputs come back as own arrays. */
-  async run(feeds: Record<string, Feed>, outputs: string[]): Promise<Record<string, Output>> {
-    return (await this.call({ op: 'run', feeds, outputs })) as Record<string, Output>;
+  /**
+   * Runs the model; feeds' buffers are copied to the worker (or moved, with `transfer`), outputs
+   * come back as own arrays. Calls queue in the worker and run in order, so a caller may post
+   * the next batch before the previous one is done.
+   */
+  async run(feeds: Record<string, Feed>, outputs: string[], options: RunOptions = {}): Promise<Record<string, Output>> {
+    let transfer: ArrayBuffer[] | undefined;
+    if (options.transfer) {
+      const buffers = new Set<ArrayBuffer>();
+      for (const f of Object.values(feeds)) {
+        // a view of a shared or partly used buffer is copied: moving it would take more than the
+        // feed; so is an empty one, which also keeps a detached buffer (byteLength 0) out of the
+        // list: Node drops a message whose transfer list holds one, copying it throws instead
+        const whole = f.data.byteOffset === 0 && f.data.byteLength === f.data.buffer.byteLength && f.data.byteLength > 0;
+        if (whole && Object.prototype.toString.call(f.data.buffer) === '[object ArrayBuffer]') buffers.add(f.data.buffer as ArrayBuffer);
+      }
+      transfer = [...buffers];
+    }
+    return (await this.call({ op: 'run', feeds, outputs }, transfer)) as Record<string, Output>;
+  }
+
+  /**
+   * Sets up a tokenizer in the worker: `source` is a self-contained function (no free variables)
+   * called with `arg`, returning an object with `encodeMany(texts, maxTokens)` → { ids, offsets }
+   * (see staticTokenizerEngine).
+   */
+  async loadTokenizer(source: string, arg: unknown): Promise<void> {
+    await this.call({ op: 'tokenizer', source, arg });
+  }
+
+  /** Tokenizes `texts` in the worker (loadTokenizer first); `ms` is the worker's own time. */
+  async tokenize(texts: readonly string[], maxTokens: number): Promise<EncodedTexts & { ms: number }> {
+    return (await this.call({ op: 'tokenize', texts, maxTokens })) as EncodedTexts & { ms: number };
   }
 
   /** Releases the session and stops the worker; later calls fail. */
@@ -132,13 +183,20 @@ export class OrtWorkerSession {
     }
   }
 
-  private call(msg: Record<string, unknown>): Promise<unknown> {
+  private call(msg: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<unknown> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref(); // keep the process alive while a call is in flight
-      this.worker.postMessage({ ...msg, id });
+      try {
+        this.worker.postMessage({ ...msg, id }, transfer);
+      } catch (err) {
+        // e.g. a detached feed buffer: nothing was sent
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.worker.unref();
+        reject(err as Error);
+      }
     });
   }
 
