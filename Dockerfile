@@ -36,6 +36,9 @@ WORKDIR /app
 # Manifests first, so that the dependency layer is reused while only sources change.
 COPY package.json package-lock.json ./
 COPY apps/cli/package.json apps/cli/
+COPY apps/coordinator/package.json apps/coordinator/
+COPY apps/embed-worker/package.json apps/embed-worker/
+COPY apps/synth-worker/package.json apps/synth-worker/
 COPY packages/core/package.json packages/core/
 COPY packages/embedding/package.json packages/embedding/
 COPY packages/fleet/package.json packages/fleet/

@@ -71,8 +71,8 @@ function productSource(): string {
     }
   };
   for (const root of ['packages', 'apps'])
-    for (const pkg of readdirSync(path.join(repoRoot, root))) walk(path.join(repoRoot, root, pkg, 'src'));
-  walk(path.join(repoRoot, 'apps', 'cli', 'bin'));
+    for (const pkg of readdirSync(path.join(repoRoot, root)))
+      for (const sub of ['src', 'bin']) if (existsSync(path.join(repoRoot, root, pkg, sub))) walk(path.join(repoRoot, root, pkg, sub));
   return files.join('\n');
 }
 

@@ -78,6 +78,14 @@ function globRegex(pattern: string): RegExp {
   return new RegExp(`^${body.join('')}$`);
 }
 
+function hasContent(b: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    if (c !== 13 && c !== 32 && c !== 9) return true;
+  }
+  return false;
+}
+
 /** A unit of work: a range of records of one file, with a stable id. */
 export type ShardSpec = JsonlShardSpec | ParquetShardSpec;
 
@@ -130,13 +138,15 @@ export async function planFileShards(file: string, shardDocs: number, prefix = '
   };
   try {
     for await (const chunk of openInput(file) as AsyncIterable<Buffer>) {
-      for (let i = 0; i < chunk.length; i++) {
-        const b = chunk[i]!;
-        if (b === 10) {
-          endLine();
-          lineStartOffset = offset + i + 1;
-        } else if (b !== 13 && b !== 32 && b !== 9) lineHasContent = true;
+      // indexOf finds line ends natively; a line's content check stops at its first non-blank byte
+      let pos = 0;
+      for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, pos)) {
+        lineHasContent ||= hasContent(chunk, pos, nl);
+        endLine();
+        lineStartOffset = offset + nl + 1;
+        pos = nl + 1;
       }
+      lineHasContent ||= hasContent(chunk, pos, chunk.length);
       offset += chunk.length;
     }
   } catch {
