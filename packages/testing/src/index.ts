@@ -5,3 +5,4 @@ export * from './s3rver.js';
 export * from './parquet-fixture.js';
 export * from './redis.js';
 export * from './qdrant-simulator.js';
+export * from './test-helpers.js';

@@ -29,7 +29,20 @@ export async function freePort(): Promise<number> {
 export async function startRedis(opts: { password?: string } = {}): Promise<RedisHandle> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nextlong-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--maxmemory-policy',
+    'noeviction',
+  ];
   if (opts.password) args.push('--requirepass', opts.password);
   const child: ChildProcess = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {

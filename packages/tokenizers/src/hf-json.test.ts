@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '@nextlong/core';
 import fc from 'fast-check';
 import { Tokenizer as HfTokenizer } from 'tokenizers';
+import { gpt2SymbolOfByte } from '@nextlong/testing';
 import { createFromTokenizerJson, loadTokenizer } from './index.js';
 
 const docs: { text: string }[] = readFileSync(new URL('../../../test/fixtures/docs-a.slice.jsonl', import.meta.url), 'utf8')
@@ -17,23 +18,7 @@ const CUSTOM = ' ?\\p{L}+|\\p{N}|\\s+(?!\\S)|\\s+|[^\\s\\p{L}\\p{N}]';
 
 // ---- a straightforward byte-level BPE, written for the test ----
 
-/** GPT-2 bytes_to_unicode: byte → printable symbol. */
-const symbolOfByte: string[] = (() => {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++)
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  const out: string[] = [];
-  bs.forEach((b, i) => (out[b] = String.fromCodePoint(cs[i]!)));
-  return out;
-})();
+const symbolOfByte = gpt2SymbolOfByte();
 
 const toSymbols = (piece: string) => [...Buffer.from(piece, 'utf8')].map((b) => symbolOfByte[b]!);
 const preTokenize = (text: string, pattern: string) => text.match(new RegExp(pattern, 'gu')) ?? [];

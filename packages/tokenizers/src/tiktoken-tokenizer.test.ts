@@ -1,25 +1,13 @@
 import fc from 'fast-check';
 import llama3 from 'llama3-tokenizer-js';
 import { get_encoding } from 'tiktoken';
+import { gpt2SymbolOfByte } from '@nextlong/testing';
 import { loadTokenizer, utf16IndexOfUtf8Offset } from './index.js';
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 
-/** GPT-2 bytes_to_unicode, inverted: byte-level symbol → byte (written out again here, independently). */
-const byteOfSymbol = (() => {
-  const bs: number[] = [];
-  for (let b = '!'.charCodeAt(0); b <= '~'.charCodeAt(0); b++) bs.push(b);
-  for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
-  for (let b = 0xae; b <= 0xff; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++)
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  return new Map(cs.map((c, i) => [String.fromCodePoint(c), bs[i]!]));
-})();
+/** GPT-2 bytes_to_unicode, inverted: byte-level symbol → byte. */
+const byteOfSymbol = new Map(gpt2SymbolOfByte().map((sym, b) => [sym, b]));
 
 /** Bytes per token id, from an independent source for each tokenizer. */
 function tokenByteLength(name: string): (id: number) => number {

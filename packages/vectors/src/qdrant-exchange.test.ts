@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hash53, isPermanent, isRetryable, textHash, type ChunkPoint, type Hit } from '@nextlong/core';
 import { openQdrantIndex, type OpenQdrantOptions } from './qdrant-index.js';
+import { rejectionOf } from '@nextlong/testing';
 import { qdrantPointId } from './qdrant-ids.js';
 
 interface Answer {
@@ -99,15 +100,6 @@ async function replay(name: string) {
 }
 type Replay = Awaited<ReturnType<typeof replay>>;
 
-/** The error `p` rejects with (fails the test when it resolves). */
-async function failure(p: Promise<unknown>): Promise<Error & { status?: number; cause?: unknown }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 let srv: Replay | undefined;
 afterEach(async () => {
@@ -239,7 +231,7 @@ describe('QdrantVectorIndex against the recorded exchange', () => {
 
   test('a dimension mismatch is a PermanentError naming the collection, expected and found dims', async () => {
     srv = await replay('dim-mismatch');
-    const err = await failure(open({ create: true }));
+    const err = await rejectionOf(open({ create: true }));
     expect(isPermanent(err)).toBe(true);
     expect(err.message).toMatch(new RegExp(`collection "${C}".*expected 4 dims, found 768`));
     expect(srv.recorded).toHaveLength(1); // nothing created, nothing uploaded
@@ -247,7 +239,7 @@ describe('QdrantVectorIndex against the recorded exchange', () => {
 
   test('a missing collection on the read side is a PermanentError', async () => {
     srv = await replay('missing');
-    const err = await failure(open());
+    const err = await rejectionOf(open());
     expect(isPermanent(err)).toBe(true);
     expect(err.message).toMatch(/no such collection/);
     expect(srv.recorded).toHaveLength(1);
@@ -266,7 +258,7 @@ describe('QdrantVectorIndex against the recorded exchange', () => {
 
   test('after the last try: RetryableError, without the api key', async () => {
     srv = await replay('retries-exhausted');
-    const err = await failure(open({ maxRetries: 2 }));
+    const err = await rejectionOf(open({ maxRetries: 2 }));
     expect(isRetryable(err)).toBe(true);
     expect(err.message).toMatch(/GET .*\/collections\/nl_exchange failed after 3 tries: HTTP 503: Service internal error/);
     expect(err.message).not.toContain(KEY);
@@ -287,7 +279,7 @@ describe('QdrantVectorIndex against the recorded exchange', () => {
   test('a 400 is a PermanentError at once (no retry) with Qdrant’s message', async () => {
     srv = await replay('bad-request');
     const ix = await open({ maxRetries: 4 });
-    const err = await failure(ix.search([Float32Array.of(0.5, 0.5, 0.5, 0.5)], 5, 'x'));
+    const err = await rejectionOf(ix.search([Float32Array.of(0.5, 0.5, 0.5, 0.5)], 5, 'x'));
     expect(isPermanent(err)).toBe(true);
     expect(err.status).toBe(400);
     expect(err.message).toMatch(/POST .*points\/query\/batch failed: HTTP 400: Bad request: Index required but not found for "doc_id"/);
@@ -297,7 +289,7 @@ describe('QdrantVectorIndex against the recorded exchange', () => {
 
   test('an error answer that echoes the api key is scrubbed', async () => {
     srv = await replay('forbidden');
-    const err = await failure(open());
+    const err = await rejectionOf(open());
     expect(isPermanent(err)).toBe(true);
     expect(err.message).toMatch(/HTTP 403: Invalid api-key: \*\*\*/);
     expect(err.message).not.toContain(KEY);

@@ -3,17 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { isConfigError } from '@nextlong/core';
 import { openQdrantIndex } from './qdrant-index.js';
 import { describeVectorContract } from './vector-contract.js';
-import { startQdrantSimulator as simulator } from '@nextlong/testing';
+import { rejectionOf, startQdrantSimulator as simulator } from '@nextlong/testing';
 
-/** The error `p` rejects with (fails the test when it resolves). */
-async function failure(p: Promise<unknown>): Promise<Error & { status?: number; cause?: unknown }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describeVectorContract('qdrant adapter ↔ in-process REST simulator', async (points, dim) => {
   const sim = await simulator();
@@ -43,7 +34,7 @@ describe('openQdrantIndex options', () => {
     [{ hnsw: { m: 1, efConstruct: 100 } }, /hnsw\.m/],
     [{ quantization: 'int4' as 'int8' }, /quantization: 'int8' or 'none'/],
   ])('%j is a ConfigError before any request', async (bad, message) => {
-    const err = await failure(openQdrantIndex({ ...base, ...bad }));
+    const err = await rejectionOf(openQdrantIndex({ ...base, ...bad }));
     expect(isConfigError(err)).toBe(true);
     expect(err.message).toMatch(message);
     expect(err.message).not.toContain('secret');
@@ -55,7 +46,7 @@ describe('openQdrantIndex options', () => {
     const { port } = probe.address() as AddressInfo;
     await new Promise((r) => probe.close(r)); // nothing listens there now
     const url = `http://127.0.0.1:${port}`;
-    const err = await failure(openQdrantIndex({ ...base, url, maxRetries: 1, retryBaseMs: 1 }));
+    const err = await rejectionOf(openQdrantIndex({ ...base, url, maxRetries: 1, retryBaseMs: 1 }));
     expect(err.name).toBe('RetryableError');
     expect(err.message).toBe(`Qdrant GET ${url}/collections/c failed after 2 tries: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:${port}`);
     expect((err.cause as { code?: string }).code).toBe('ECONNREFUSED');
