@@ -72,10 +72,8 @@ export async function buildSequence(
   };
   const stats: SequenceStats = { metaChunks: chunks.length, negatives: 0, shortfall: 0, skips: emptySkips(), scores: [], randomScores: [] };
   const rng = new Rng(`${params.seed}:${doc.id}`);
-  const plan =
-    params.budget === 'paper'
-      ? await planPaper(doc, chunks, vectors, ctx, ports, params, stats, signal)
-      : await planExact(chunks, vectors, ctx, ports, params, stats, signal);
+  const input: PlanInput = { docChars: codePointLength(doc.text), chunks, vectors, ctx, ports, params, stats, signal };
+  const plan = params.budget === 'paper' ? await planPaper(input) : await planExact(input);
   const pieces = layout(plan.groups, params.placement, rng, plan.trailing);
   const joined = joinPieces(pieces, params.separator);
   stats.randomScores = await randomBaseline(vectors[0], ports.searcher, rng);
@@ -107,23 +105,27 @@ interface Plan {
   trailing: Piece[];
 }
 
+/** What a budget planner works from: the meta-document's chunks and their embeddings. */
+interface PlanInput {
+  docChars: number;
+  chunks: string[];
+  vectors: Float32Array[];
+  ctx: SelectionContext;
+  ports: SequencePorts;
+  params: SequenceParams;
+  stats: SequenceStats;
+  signal?: AbortSignal;
+}
+
 /** Paper budget: the top k eligible negatives per meta-chunk, then the cut. */
-async function planPaper(
-  doc: { text: string },
-  chunks: string[],
-  vectors: Float32Array[],
-  ctx: SelectionContext,
-  ports: SequencePorts,
-  params: SequenceParams,
-  stats: SequenceStats,
-  signal?: AbortSignal,
-): Promise<Plan> {
+async function planPaper(input: PlanInput): Promise<Plan> {
+  const { docChars, chunks, vectors, ctx, ports, params, stats, signal } = input;
   const p = chunks.length;
   const k = paperNegativesPerChunk({
     targetTokens: params.targetTokens,
     charsPerToken: params.charsPerToken,
     weight: params.negativeWeight,
-    docChars: codePointLength(doc.text),
+    docChars,
     metaChunks: p,
     chunkChars: params.chunkChars,
   });
@@ -154,15 +156,8 @@ async function planPaper(
  * Groups before the last hold negatives up to cumulative targets; the rest reaches T
  * (after mₚ for head, as trailing negatives for tail/random).
  */
-async function planExact(
-  chunks: string[],
-  vectors: Float32Array[],
-  ctx: SelectionContext,
-  ports: SequencePorts,
-  params: SequenceParams,
-  stats: SequenceStats,
-  signal?: AbortSignal,
-): Promise<Plan> {
+async function planExact(input: PlanInput): Promise<Plan> {
+  const { chunks, vectors, ctx, ports, params, stats, signal } = input;
   const tok = ports.tokenizer;
   // a piece is counted with the separator after it: they tokenize together (".\n\n", " \n\n"
   // are single tokens), so counting them apart overestimates by up to a token per piece
