@@ -13,6 +13,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { ConfigError, PermanentError, RetryableError } from '@nextlong/core';
 import type { StreamingObjectStore } from './object-store.js';
+import { isNotFound, NETWORK_CODES, THROTTLING, type SdkErrorLike } from './s3-errors.js';
 import { createS3Client, parseS3Uri, s3SettingsFromEnv, type S3Settings, type S3StoreOptions } from './s3-config.js';
 
 export * from './s3-config.js';
@@ -25,54 +26,6 @@ export * from './s3-config.js';
  */
 
 const MiB = 1024 * 1024;
-
-const THROTTLING = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'BandwidthLimitExceeded',
-  'SlowDown',
-  'RequestThrottled',
-  'PriorRequestNotComplete',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'InternalError',
-  'ServiceUnavailable',
-]);
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'UND_ERR_SOCKET',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
-interface SdkErrorLike {
-  name?: string;
-  message?: string;
-  code?: string;
-  stack?: string;
-  $fault?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number; attempts?: number; requestId?: string };
-}
-
-/** Is this a 404 answer (HEAD gives a bodiless NotFound, GET a NoSuchKey)? */
-function isNotFound(err: unknown): boolean {
-  const e = err as SdkErrorLike | undefined;
-  return e?.$metadata?.httpStatusCode === 404 || e?.name === 'NotFound' || e?.name === 'NoSuchKey';
-}
 
 /** An S3 store for `s3://bucket/prefix`. */
 export class S3ObjectStore implements StreamingObjectStore {
