@@ -8,3 +8,4 @@ export * from './select.js';
 export * from './assemble.js';
 export * from './config.js';
 export * from './sequence.js';
+export * from './retry.js';

@@ -32,6 +32,9 @@ const CONTRACT: Record<string, [string, string[]]> = {
   nextlong_shard_retries_total: ['counter', ['stage']],
   nextlong_jobs_stalled_total: ['counter', ['stage']],
   nextlong_queue_jobs: ['gauge', ['queue', 'state']],
+  nextlong_retries_total: ['counter', ['target', 'reason']],
+  nextlong_workers: ['gauge', ['stage']],
+  nextlong_shards_overdue: ['gauge', ['stage']],
   nextlong_run_info: ['gauge', ['run_id']],
 };
 

@@ -5,6 +5,7 @@
  * `nextlong_` prefix, use base units (seconds, tokens, documents) and never a per-document label;
  * the only id label is `run_id` on `nextlong_run_info`.
  */
+import { onRetry } from '@nextlong/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type LabelValues } from 'prom-client';
 
 /** The one registry of this process. Serve it with `startMetricsServer`. */
@@ -149,6 +150,24 @@ export const metrics = {
     labelNames: ['queue', 'state'],
     registers: [registry],
   }),
+  retries: new Counter<'target' | 'reason'>({
+    name: 'nextlong_retries_total',
+    help: 'Retries of remote calls and shards, by target (s3, qdrant, redis, input, shard) and reason.',
+    labelNames: ['target', 'reason'],
+    registers: [registry],
+  }),
+  workers: new Gauge<'stage'>({
+    name: 'nextlong_workers',
+    help: 'Fleet workers connected to the queue of each stage, as seen by the coordinator.',
+    labelNames: ['stage'],
+    registers: [registry],
+  }),
+  shardsOverdue: new Gauge<'stage'>({
+    name: 'nextlong_shards_overdue',
+    help: 'Shards in progress far longer than the stage usually takes (watchdog), by stage.',
+    labelNames: ['stage'],
+    registers: [registry],
+  }),
   runInfo: new Gauge<'run_id'>({
     name: 'nextlong_run_info',
     help: 'Always 1; the run_id label names the run this process works on.',
@@ -158,6 +177,9 @@ export const metrics = {
 };
 
 export type Metrics = typeof metrics;
+
+// every retry reported through @nextlong/core is counted, whichever adapter made it
+onRetry((e) => metrics.retries.inc({ target: e.target, reason: e.reason }));
 
 /** The contract names of `metrics` (DESIGN §9), in declaration order. */
 export const METRIC_NAMES: readonly string[] = Object.values(metrics).map((m) => (m as unknown as { name: string }).name);

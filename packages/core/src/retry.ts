@@ -1,0 +1,121 @@
+/**
+ * Retries made visible (DESIGN §8): every retry of a remote call (S3, Qdrant, Redis, a shard)
+ * is reported here, so it is logged with its attempt and reason and counted by the metrics
+ * package (`nextlong_retries_total{target,reason}`), without adapters importing either.
+ */
+
+export interface RetryEvent {
+  /** What is retried: `s3`, `qdrant`, `redis`, `shard`, `input`. */
+  target: string;
+  /** Short, low-cardinality reason: an HTTP status, an error code or name. */
+  reason: string;
+  /** 1-based number of the attempt that failed. */
+  attempt: number;
+  /** How long until the next attempt, in milliseconds. */
+  delayMs: number;
+  /** What failed, for the log line (never a secret). */
+  what: string;
+}
+
+type Listener = (e: RetryEvent) => void;
+const listeners = new Set<Listener>();
+let log: (line: string) => void = (line) => process.stderr.write(`${line}\n`);
+
+/** Subscribes to retry events; returns the unsubscribe function. */
+export function onRetry(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Where retry log lines go (default stderr); tests silence or capture them. */
+export function setRetryLog(fn: (line: string) => void): void {
+  log = fn;
+}
+
+/** Logs one retry and tells every listener. */
+export function reportRetry(e: RetryEvent): void {
+  log(`retry ${e.target} (${e.reason}) attempt ${e.attempt}, next in ${(e.delayMs / 1000).toFixed(1)} s: ${e.what}`);
+  for (const l of listeners) {
+    try {
+      l(e);
+    } catch {
+      // a failing observer must never break the retried work
+    }
+  }
+}
+
+export interface BackoffOptions {
+  /** First delay in ms (default 500). */
+  baseMs?: number;
+  /** Largest single delay in ms (default 10 s). */
+  maxMs?: number;
+  /** Share of each delay that is random (default 0.5): spreads a fleet's retries apart. */
+  jitter?: number;
+}
+
+/** Exponential backoff with jitter for the 1-based `attempt` that just failed. */
+export function backoffMs(attempt: number, o: BackoffOptions = {}, random: () => number = Math.random): number {
+  const base = o.baseMs ?? 500;
+  const max = o.maxMs ?? 10_000;
+  const jitter = o.jitter ?? 0.5;
+  const d = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+  return Math.round(d * (1 - jitter) + d * jitter * random());
+}
+
+export interface RetryOptions extends BackoffOptions {
+  target: string;
+  what: string;
+  /** Keep retrying while the total time spent stays under this (default 90 s: rides out a 60 s outage). */
+  budgetMs?: number;
+  /** Whether an error is worth another attempt. */
+  retryable: (err: unknown) => boolean;
+  /** The reason label of an error. */
+  reasonOf?: (err: unknown) => string;
+  signal?: AbortSignal;
+}
+
+/** Default retry budget: long enough to ride out a 60 s outage of a remote service. */
+export const DEFAULT_RETRY_BUDGET_MS = 90_000;
+
+/** Runs `fn` until it succeeds, fails with a non-retryable error, or the budget is spent. */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
+  const started = Date.now();
+  const budget = o.budgetMs ?? DEFAULT_RETRY_BUDGET_MS;
+  for (let attempt = 1; ; attempt++) {
+    o.signal?.throwIfAborted();
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (o.signal?.aborted || !o.retryable(err)) throw err;
+      const delayMs = backoffMs(attempt, o);
+      if (Date.now() - started + delayMs > budget) throw err;
+      reportRetry({ target: o.target, reason: o.reasonOf?.(err) ?? errorReason(err), attempt, delayMs, what: `${o.what}: ${(err as Error).message}` });
+      await sleep(delayMs, o.signal);
+    }
+  }
+}
+
+/** A low-cardinality reason for an error: its code, HTTP status or name. */
+export function errorReason(err: unknown): string {
+  const e = err as { code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: number }; httpStatusCode?: number } | undefined;
+  const status = e?.$metadata?.httpStatusCode ?? e?.httpStatusCode;
+  if (typeof e?.code === 'string' && /^[A-Z_]+$/.test(e.code)) return e.code;
+  if (typeof status === 'number') return String(status);
+  return typeof e?.name === 'string' ? e.name : 'error';
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
