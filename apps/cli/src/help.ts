@@ -33,8 +33,61 @@ run options (flags > NEXTLONG_* environment > --config file > defaults):
 Fleet: the coordinator plans the run, enqueues shards in Redis (BullMQ) and waits; workers
 need only --redis (REDIS_URL) and the S3/Qdrant environment: each job names the run's output
 location, where run.json holds the configuration. --metrics [host]:port serves /metrics,
-/healthz and /readyz (default :9464 for fleet processes, NEXTLONG_METRICS_ADDR; "off" disables);
-the coordinator keeps serving NEXTLONG_METRICS_LINGER_SECONDS (15) after it finishes.
+/healthz and /readyz (NEXTLONG_METRICS_ADDR; "off" disables). Unset, a fleet process serves on all
+interfaces at :9464, or the next free port when that one is taken (the address is logged); an
+explicit address that is taken exits 2; 127.0.0.1:9464 serves loopback only. The coordinator keeps
+serving NEXTLONG_METRICS_LINGER_SECONDS (15) after it finishes.
+Every command answers --help with its own flags.
 
 Exit status: 0 on success, 1 when the run failed, 2 on a usage or configuration error.
 `;
+
+const METRICS_FLAG = `  --metrics [host]:port        serve /metrics, /healthz, /readyz (NEXTLONG_METRICS_ADDR). Unset: all
+                               interfaces on :9464, or the next free port if taken (logged); a
+                               taken explicit address exits 2; 127.0.0.1:9464 = loopback only; off
+`;
+
+/** `nextlong <command> --help`: each command's own usage and flags. */
+export const COMMAND_HELP: Record<string, string> = {
+  run: HELP,
+  chunk: `Usage: nextlong chunk [--chunk-chars 2048] [--text-field text] [--id-field id] < docs.jsonl
+
+Splits JSONL documents on stdin into meta-chunks (DESIGN 3.1, the reference group_segments) and
+writes one {"id": ..., "chunks": [...]} per document to stdout. Bad lines are reported on stderr
+by line number and skipped (exit status 1 if there were any).
+
+  --chunk-chars 2048           max chunk length in Unicode code points
+  --text-field text            field holding the document text
+  --id-field id                field holding the document id (absent: the line number)
+`,
+  status: `Usage: nextlong status --out <dir|s3://bucket/prefix>
+       nextlong status --redis <url> --run <id>
+
+Shows per-stage progress (shards done / total) of a run, from its output folder or, for a fleet
+run, from Redis (queue counts and failed jobs too).
+
+  --out <dir|s3://...>         the run's output location
+  --redis <url>                redis:// or rediss:// URL (REDIS_URL); with --run
+  --run <id>                   the run id (printed by the coordinator, in run.json)
+`,
+  coordinator: `Usage: nextlong coordinator --redis <url> <run flags> [--metrics <addr>] [--quiet]
+
+Plans the run, enqueues its shards in Redis (BullMQ), waits at each stage's barrier and writes
+the manifest. Starting it again with the same flags continues the same run.
+
+  --redis <url>                redis:// or rediss:// URL (REDIS_URL)
+  <run flags>                  every flag of \`nextlong run\` (see nextlong run --help)
+${METRICS_FLAG}  --quiet                      no progress lines
+`,
+  worker: `Usage: nextlong worker --stage embed|synth --redis <url> [options]
+
+A fleet worker: takes shard jobs of one stage from Redis and runs them until SIGTERM/SIGINT
+(running shards finish, or are handed back after the grace period), then exits 0.
+
+  --stage embed|synth          embed workers also build the index (NEXTLONG_STAGE)
+  --redis <url>                redis:// or rediss:// URL (REDIS_URL)
+  --concurrency 1              jobs at once (NEXTLONG_WORKER_CONCURRENCY)
+  --lock-ms 30000              BullMQ lock duration, renewed every half (NEXTLONG_LOCK_MS)
+  --grace-seconds 25           on SIGTERM, time before running shards are handed back
+${METRICS_FLAG}`,
+};

@@ -3,7 +3,7 @@ import { configKeys, isConfigError } from '@nextlong/core';
 import { chunkCommand } from './chunk-command.js';
 import { coordinatorCommand, redisUrlOf, workerCommand } from './fleet-commands.js';
 import { kebab, resolveRunConfig } from './config-resolve.js';
-import { HELP } from './help.js';
+import { COMMAND_HELP, HELP } from './help.js';
 
 const RUN_OPTIONS = Object.fromEntries([
   ...configKeys.map((k) => [kebab(k), { type: 'string' as const, multiple: k === 'input' || k === 'pool' }]),
@@ -14,6 +14,10 @@ const RUN_OPTIONS = Object.fromEntries([
 /** Entry point; returns the exit status (0 ok, 1 failed, 2 usage/configuration). */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd && COMMAND_HELP[cmd] && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(COMMAND_HELP[cmd]);
+    return 0;
+  }
   try {
     switch (cmd) {
       case undefined:
@@ -54,10 +58,6 @@ function parse(args: string[], options: Options): Record<string, string | string
 }
 
 async function runCommand(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(HELP);
-    return 0;
-  }
   const { quiet, ...flags } = parse(args, RUN_OPTIONS);
   const config = resolveRunConfig(flags as Record<string, string | string[] | undefined>);
   // loaded here so that --help and chunk start without the model and index libraries
