@@ -27,9 +27,11 @@ export function onRetry(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
-/** Where retry log lines go (default stderr); tests silence or capture them. */
-export function setRetryLog(fn: (line: string) => void): void {
+/** Where retry log lines go (default stderr); returns the previous logger (tests capture lines). */
+export function setRetryLog(fn: (line: string) => void): (line: string) => void {
+  const prev = log;
   log = fn;
+  return prev;
 }
 
 /** Logs one retry and tells every listener. */

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hash53, isPermanent, isRetryable, textHash, type ChunkPoint, type Hit } from '@nextlong/core';
+import { hash53, isPermanent, isRetryable, onRetry, setRetryLog, textHash, type RetryEvent, type ChunkPoint, type Hit } from '@nextlong/core';
 import { openQdrantIndex, type OpenQdrantOptions } from './qdrant-index.js';
 import { rejectionOf } from '@nextlong/testing';
 import { qdrantPointId } from './qdrant-ids.js';
@@ -247,7 +247,17 @@ describe('QdrantVectorIndex against the recorded exchange', () => {
 
   test('a 503, a reset connection and a timeout are retried; a retried upsert resends the same batch', async () => {
     srv = await replay('retry');
-    const ix = await open({ timeoutMs: 400, maxRetries: 3, batchSize: 2 });
+    const seen: RetryEvent[] = [];
+    const lines: string[] = [];
+    const off = onRetry((e) => seen.push(e));
+    const prevLog = setRetryLog((l) => lines.push(l));
+    const ix = await open({ timeoutMs: 400, maxRetries: 3, batchSize: 2 }).finally(() => (off(), setRetryLog(prevLog)));
+    // every retry is visible: a log line with attempt and reason, and an event for the metric
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((e) => e.target === 'qdrant')).toBe(true);
+    expect(seen.map((e) => e.reason)).toContain('503');
+    expect(lines[0]).toMatch(/^retry qdrant \(503\) attempt 1, next in/);
+    expect(lines.join('\n')).not.toContain(KEY);
     expect(ix.size).toBe(7);
     await ix.upsert(points.slice(0, 2));
     expect(srv.sent()).toEqual(srv.expected());
@@ -263,6 +273,13 @@ describe('QdrantVectorIndex against the recorded exchange', () => {
     expect(err.message).toMatch(/GET .*\/collections\/nl_exchange failed after 3 tries: HTTP 503: Service internal error/);
     expect(err.message).not.toContain(KEY);
     expect(srv.recorded).toHaveLength(3);
+  });
+
+  test('retries stop when the retry budget is spent, whatever maxRetries allows', async () => {
+    srv = await replay('retries-exhausted');
+    const err = await rejectionOf(open({ maxRetries: 50, retryBaseMs: 40, retryMaxMs: 40, retryBudgetMs: 100 }));
+    expect(isRetryable(err)).toBe(true);
+    expect(srv.recorded.length).toBeLessThanOrEqual(4);
   });
 
   test('an abort stops the retries at once with the abort reason', async () => {

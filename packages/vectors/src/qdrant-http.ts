@@ -1,11 +1,13 @@
-import { ConfigError, PermanentError, RetryableError } from '@nextlong/core';
+import { ConfigError, PermanentError, reportRetry, RetryableError, sleep } from '@nextlong/core';
 
 /**
  * The few Qdrant REST calls the adapter makes, over Node's fetch (no SDK: every call takes the
  * caller's AbortSignal, and retries and errors follow DESIGN §8 exactly):
  * - 2xx: the JSON body's `result`;
  * - 5xx, 408, 429, timeouts and network errors (ECONNRESET, ECONNREFUSED, ...): retried with
- *   exponential backoff and jitter, `maxRetries` times; then a RetryableError;
+ *   exponential backoff and jitter, at most `maxRetries` times and while the time spent stays
+ *   inside `retryBudgetMs` (a 60 s outage is ridden out); each retry is logged and counted
+ *   (`nextlong_retries_total{target="qdrant"}`); then a RetryableError;
  * - any other 4xx: a PermanentError at once (`status` attached), unless the caller lists the
  *   status in `allow` (e.g. 404 when asking whether a collection exists);
  * - an abort by the caller: its reason, never retried.
@@ -23,6 +25,8 @@ export interface QdrantHttpOptions {
   /** First backoff delay; doubles per retry up to `retryMaxMs` (each with 50-100% jitter). */
   retryBaseMs: number;
   retryMaxMs: number;
+  /** No retry starts once this much time has gone by since the first try. */
+  retryBudgetMs: number;
 }
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -73,6 +77,8 @@ export class QdrantHttp {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     let last = '';
     let lastCause: Error | undefined;
+    let reason = '';
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
       let retryAfterMs = 0;
@@ -85,6 +91,7 @@ export class QdrantHttp {
           throw Object.assign(new PermanentError(this.scrub(`${what} failed: ${detail}`)), { status: reply.status });
         }
         last = detail;
+        reason = String(reply.status);
         lastCause = undefined;
         retryAfterMs = reply.retryAfterMs;
       } catch (err) {
@@ -93,16 +100,19 @@ export class QdrantHttp {
         const e = err as Error & { cause?: { code?: string; message?: string } };
         const timedOut = e?.name === 'TimeoutError';
         last = timedOut ? `timed out after ${this.opts.timeoutMs} ms` : this.scrub(networkDetail(e));
+        reason = timedOut ? 'timeout' : (e?.cause?.code ?? e?.name ?? 'network');
         lastCause = this.sanitize(e);
       }
-      if (attempt >= this.opts.maxRetries) {
+      const delayMs = Math.max(retryAfterMs, this.backoff(attempt));
+      if (attempt >= this.opts.maxRetries || Date.now() - started + delayMs > this.opts.retryBudgetMs) {
         const tries = attempt + 1;
         throw new RetryableError(
           `${what} failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${last}`,
           lastCause ? { cause: lastCause } : undefined,
         );
       }
-      await sleep(Math.max(retryAfterMs, this.backoff(attempt)), signal);
+      reportRetry({ target: 'qdrant', reason, attempt: attempt + 1, delayMs, what: `${what}: ${last}` });
+      await sleep(delayMs, signal);
     }
   }
 
@@ -176,19 +186,4 @@ function truncate(s: string, max = 300): string {
 /** Hides `user:password@` in a URL about to be printed. */
 export function redactUserInfo(url: string): string {
   return url.replace(/^([a-z0-9+.-]+:\/\/)[^/@]*@/i, '$1***@');
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

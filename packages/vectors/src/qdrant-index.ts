@@ -22,6 +22,7 @@ export async function openQdrantIndex(opts: OpenQdrantOptions): Promise<QdrantVe
     maxRetries: o.maxRetries,
     retryBaseMs: o.retryBaseMs,
     retryMaxMs: o.retryMaxMs,
+    retryBudgetMs: o.retryBudgetMs,
   });
   const ix = new QdrantVectorIndex(http, o);
   if (o.create) await ix.ensureCollection(opts.signal);

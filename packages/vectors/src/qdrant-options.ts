@@ -1,5 +1,5 @@
 /** Options of the Qdrant backend (openQdrantIndex), their defaults and their checks. */
-import { ConfigError } from '@nextlong/core';
+import { ConfigError, DEFAULT_RETRY_BUDGET_MS } from '@nextlong/core';
 
 export interface OpenQdrantOptions {
   /** http(s)://host:port[/prefix] of the Qdrant REST API (QDRANT_URL). */
@@ -19,8 +19,10 @@ export interface OpenQdrantOptions {
   batchSize?: number;
   /** Per request attempt. Default 60000. */
   timeoutMs?: number;
-  /** Retries of a request after a 5xx, 408, 429, timeout or network error. Default 5. */
+  /** Retries of a request after a 5xx, 408, 429, timeout or network error. Default 30. */
   maxRetries?: number;
+  /** No retry starts after this many ms since the first try. Default 90000 (rides out a 60 s outage). */
+  retryBudgetMs?: number;
   /** Search beam: `hnsw_ef` = max(limit, efSearch). Default 512 (the segments default). */
   efSearch?: number;
   /** First retry delay (doubling, with jitter, up to retryMaxMs). Defaults 250 and 10000. */
@@ -46,7 +48,8 @@ export function resolve(opts: OpenQdrantOptions): Resolved {
     quantization: opts.quantization ?? 'none',
     batchSize: opts.batchSize ?? 256,
     timeoutMs: opts.timeoutMs ?? 60_000,
-    maxRetries: opts.maxRetries ?? 5,
+    maxRetries: opts.maxRetries ?? 30,
+    retryBudgetMs: opts.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS,
     efSearch: opts.efSearch ?? 512,
     retryBaseMs: opts.retryBaseMs ?? 250,
     retryMaxMs: opts.retryMaxMs ?? 10_000,
@@ -60,6 +63,7 @@ export function resolve(opts: OpenQdrantOptions): Resolved {
   for (const [field, v] of Object.entries(positive)) if (!Number.isInteger(v) || v <= 0) throw bad(field, 'a positive integer');
   for (const [field, v] of Object.entries({
     maxRetries: o.maxRetries,
+    retryBudgetMs: o.retryBudgetMs,
     retryBaseMs: o.retryBaseMs,
     retryMaxMs: o.retryMaxMs,
     cacheTextChars: o.cacheTextChars,
