@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PermanentError, type RunConfig } from '@nextlong/core';
+import { backoffMs, errorReason, isRetryable, PermanentError, reportRetry, sleep, type RunConfig } from '@nextlong/core';
 import { openObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
 import { RunContext, tmpDirFor } from './context.js';
@@ -44,7 +44,15 @@ export async function runLocal(config: RunConfig, opts: LocalRunOptions = {}): P
   const n = config.concurrency || os.availableParallelism();
   const runner: ShardRunner = n > 1 && existsSync(childScript()) ? new ProcessPool(n, config.out) : new InProcess(plan);
   try {
-    await runStage(runner, 'embed', plan.poolShards.map((s) => s.id), total(plan.poolShards), 'docs', opts, timings);
+    await runStage(
+      runner,
+      'embed',
+      plan.poolShards.map((s) => s.id),
+      total(plan.poolShards),
+      'docs',
+      opts,
+      timings,
+    );
     const index = new InProcess(plan);
     await runStage(index, 'index', [INDEX_SHARD], plan.poolShards.length, 'segments', opts, timings);
     await index.close();
@@ -62,11 +70,45 @@ function total(shards: { records: number }[]): number {
   return shards.reduce((a, s) => a + s.records, 0);
 }
 
+/** Attempts of a shard that fails with a RetryableError (an S3 outage that outlasted its retry budget, say). */
+const SHARD_ATTEMPTS = 3;
+
+/**
+ * Runs one shard; a RetryableError is retried (backoff with jitter, each retry reported with
+ * target `shard`), anything else fails at once. Progress of a failed attempt is taken back.
+ */
+async function runWithRetry(runner: ShardRunner, stage: Stage, id: string, bar: Progress): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    let units = 0;
+    try {
+      await runner.run(stage, id, (n) => {
+        units += n;
+        bar.add(n);
+      });
+      return;
+    } catch (err) {
+      bar.add(-units);
+      if (!isRetryable(err) || attempt >= SHARD_ATTEMPTS) throw err;
+      const delayMs = backoffMs(attempt, { baseMs: 1000 });
+      reportRetry({ target: 'shard', reason: errorReason(err), attempt, delayMs, what: `${stage} shard ${id}: ${(err as Error).message}` });
+      await sleep(delayMs);
+    }
+  }
+}
+
 function secs(t0: number): number {
   return Math.round(performance.now() - t0) / 1000;
 }
 
-async function runStage(runner: ShardRunner, stage: Stage, ids: string[], units: number, unit: string, opts: LocalRunOptions, timings: Record<string, number>): Promise<void> {
+async function runStage(
+  runner: ShardRunner,
+  stage: Stage,
+  ids: string[],
+  units: number,
+  unit: string,
+  opts: LocalRunOptions,
+  timings: Record<string, number>,
+): Promise<void> {
   const t0 = performance.now();
   const bar = new Progress(stage, units, unit, opts.progressStream, opts.quiet);
   const failures: string[] = [];
@@ -76,7 +118,7 @@ async function runStage(runner: ShardRunner, stage: Stage, ids: string[], units:
     Array.from({ length: lanes }, async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         try {
-          await runner.run(stage, id, (n) => bar.add(n));
+          await runWithRetry(runner, stage, id, bar);
         } catch (err) {
           failures.push(`${stage} shard ${id}: ${(err as Error).message}`);
         }
@@ -86,7 +128,9 @@ async function runStage(runner: ShardRunner, stage: Stage, ids: string[], units:
   bar.finish();
   timings[`${stage}_seconds`] = secs(t0);
   if (failures.length) {
-    throw new PermanentError(`${failures.length} ${stage} shard(s) failed; completed shards are kept, re-run to resume:\n  ${failures.join('\n  ')}`);
+    throw new PermanentError(
+      `${failures.length} ${stage} shard(s) failed; completed shards are kept, re-run to resume:\n  ${failures.join('\n  ')}`,
+    );
   }
 }
 

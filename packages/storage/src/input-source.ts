@@ -1,8 +1,10 @@
-import type { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { DecompressStream } from 'zstd-napi';
+import { decoderFailure, notGzip } from './input-errors.js';
 import { compressionOf, openLocal } from './line-reader.js';
 import { parseS3Uri, S3ObjectStore } from './s3-store.js';
+import { zstdDecompressStream } from './zstd-stream.js';
 
 /** Input files are local paths or `s3://bucket/key` URIs. */
 export const isS3 = (file: string) => file.startsWith('s3://');
@@ -22,14 +24,81 @@ export function isSeekable(file: string): boolean {
   return !isS3(file) && compressionOf(file) === 'none';
 }
 
-/** The decompressed byte stream of an input file, local or on S3 (offsets: local uncompressed only). */
+/**
+ * The decompressed byte stream of an input file, local or on S3 (offsets: local uncompressed
+ * only). An S3 download resumes itself after transient failures (S3ObjectStore.getStream), so
+ * the stream either ends at the real end of the file or fails with the error that stopped it;
+ * a decoder failure is a CorruptInputError (truncated_file, corrupt_file, not_gzip).
+ */
 export function openInput(file: string, start = 0, end?: number): Readable {
-  if (!isS3(file)) return openLocal(file, start, end);
-  const { store, key } = bucketStore(file);
-  const raw = store.getStream(key);
   const kind = compressionOf(file);
-  if (kind === 'none') return raw;
-  const dec = kind === 'gzip' ? createGunzip() : new DecompressStream();
-  raw.on('error', (e) => dec.destroy(e));
-  return raw.pipe(dec);
+  if (kind === 'none') {
+    if (!isS3(file)) return openLocal(file, start, end);
+    const { store, key } = bucketStore(file);
+    return store.getStream(key);
+  }
+  if (start !== 0 || end !== undefined) throw new Error(`${file}: compressed files cannot be read from an offset`);
+  let raw: Readable;
+  if (isS3(file)) {
+    const { store, key } = bucketStore(file);
+    raw = store.getStream(key);
+  } else raw = createReadStream(file);
+  return Readable.from(decoded(raw, kind, file), { objectMode: false });
+}
+
+async function* decoded(raw: Readable, kind: 'gzip' | 'zstd', file: string): AsyncGenerator<Buffer> {
+  const it = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let sourceError: unknown;
+  const next = async () => {
+    try {
+      return await it.next();
+    } catch (err) {
+      sourceError = err;
+      throw err;
+    }
+  };
+  try {
+    // the first bytes: an empty file holds no records; a .gz must start with the gzip magic
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    let ended = false;
+    while (headBytes < 2) {
+      const n = await next();
+      if (n.done) {
+        ended = true;
+        break;
+      }
+      head.push(n.value);
+      headBytes += n.value.length;
+    }
+    if (headBytes === 0) return;
+    const first = Buffer.concat(head);
+    if (kind === 'gzip' && (first[0] !== 0x1f || (first.length > 1 && first[1] !== 0x8b))) throw notGzip(file);
+    const feed = async function* () {
+      yield first;
+      for (let n = ended ? undefined : await next(); n && !n.done; n = await next()) yield n.value;
+    };
+    const dec = kind === 'zstd' ? zstdDecompressStream(feed()) : gunzip(Readable.from(feed(), { objectMode: false }));
+    let out = 0;
+    try {
+      for await (const chunk of dec as AsyncIterable<Buffer>) {
+        out += chunk.length;
+        yield chunk;
+      }
+    } catch (err) {
+      if (sourceError !== undefined) throw sourceError;
+      throw decoderFailure(file, kind, err, out);
+    } finally {
+      dec.destroy();
+    }
+  } finally {
+    raw.destroy();
+  }
+}
+
+/** Gunzip of `src`; an error of either stream destroys both and surfaces on the result. */
+function gunzip(src: Readable): Readable {
+  const dec = createGunzip();
+  pipeline(src, dec, () => {});
+  return dec;
 }

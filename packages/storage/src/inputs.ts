@@ -1,82 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '@nextlong/core';
-import { bucketStore, isS3, isSeekable, openInput } from './input-source.js';
+import { isCorruptInput } from './byte-source.js';
+import { planFailure } from './input-errors.js';
+import { isSeekable, openInput } from './input-source.js';
 import { planParquetFile, PARQUET_FILE, type ParquetShardSpec } from './parquet-reader.js';
 
-const CORPUS_FILE = /\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$|\.parquet$/i;
-
-/** Expands inputs (files, folders, globs) to a sorted, de-duplicated list of corpus files. */
-export async function expandInputs(inputs: string[], what = 'input'): Promise<string[]> {
-  const files = new Set<string>();
-  for (const spec of inputs) {
-    const found = isS3(spec) ? await expandS3(spec) : /[*?[]/.test(spec) ? await glob(spec) : await expandPath(spec);
-    if (found.length === 0) throw new ConfigError(`${what}: no corpus files match ${spec}`);
-    for (const f of found) files.add(f);
-  }
-  return [...files].sort();
-}
-
-/** `s3://bucket/key`, or every corpus file under `s3://bucket/prefix/`, or a glob over keys. */
-async function expandS3(spec: string): Promise<string[]> {
-  const wild = spec.search(/[*?[]/);
-  const base = wild === -1 ? spec : spec.slice(0, spec.lastIndexOf('/', wild));
-  const { store, key } = bucketStore(base);
-  const bucketUri = `s3://${store.bucket}/`;
-  if (wild === -1 && CORPUS_FILE.test(key) && (await store.exists(key))) return [spec];
-  const re = wild === -1 ? undefined : globRegex(spec.slice(bucketUri.length));
-  const out: string[] = [];
-  for await (const k of store.list(key ? `${key}/` : '')) {
-    if (re ? re.test(k) : CORPUS_FILE.test(k)) out.push(bucketUri + k);
-  }
-  return out;
-}
-
-async function expandPath(p: string): Promise<string[]> {
-  let st;
-  try {
-    st = await stat(p);
-  } catch {
-    throw new ConfigError(`input: ${p} does not exist`);
-  }
-  if (st.isFile()) return [path.resolve(p)];
-  const out: string[] = [];
-  await walk(path.resolve(p), out);
-  return out.filter((f) => CORPUS_FILE.test(f));
-}
-
-async function walk(dir: string, out: string[]): Promise<void> {
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) await walk(p, out);
-    else if (e.isFile()) out.push(p);
-  }
-}
-
-/** Minimal glob: `*` and `?` within a path part, `**` across folders. */
-async function glob(pattern: string): Promise<string[]> {
-  const abs = path.resolve(pattern);
-  const parts = abs.split(path.sep);
-  const fixed = parts.findIndex((s) => /[*?[]/.test(s));
-  const base = parts.slice(0, fixed).join(path.sep) || path.sep;
-  const re = globRegex(abs);
-  const all: string[] = [];
-  try {
-    await walk(base, all);
-  } catch {
-    return [];
-  }
-  return all.filter((f) => re.test(f));
-}
-
-function globRegex(pattern: string): RegExp {
-  const parts = pattern.split(/(\*\*\/|\*\*|\*|\?)/);
-  const body = parts.map((t) =>
-    t === '**/' ? '(?:.*/)?' : t === '**' ? '.*' : t === '*' ? '[^/]*' : t === '?' ? '[^/]' : t.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
-  );
-  return new RegExp(`^${body.join('')}$`);
-}
+// expandInputs (files, folders, globs) lives in expand-inputs.ts
+export { expandInputs } from './expand-inputs.js';
 
 function hasContent(b: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -149,8 +79,11 @@ export async function planFileShards(file: string, shardDocs: number, prefix = '
       lineHasContent ||= hasContent(chunk, pos, chunk.length);
       offset += chunk.length;
     }
-  } catch {
-    // unreadable or truncated: the shard reader reports it as a reject where it breaks
+  } catch (err) {
+    // a read failure (retried first, by the S3 stream) fails the plan, naming the file; bad
+    // bytes (cut short, corrupt, not gzip) plan the records before the break, and the shard
+    // reader rejects the file where it breaks
+    if (!isCorruptInput(err)) throw planFailure(file, err);
     if (!cur) shards.push((cur = { id: `${prefix}${stem}-${tag}-${line}`, file, lineStart: line, lineEnd: line, records: 0 }));
     lineHasContent = false;
   }

@@ -204,12 +204,15 @@ export const PARQUET_FILE = /\.parquet$/i;
  * planFileShards' counterpart for a Parquet input file (local or s3://): footer only, one
  * shard per row group, groups over `shardDocs` rows split. A file whose footer cannot be read
  * (truncated, not Parquet, unreadable) gives one empty placeholder shard, like a broken JSONL
- * file: reading it yields one reject with the reason (truncated_file, corrupt_file, ...).
+ * file: reading it yields one reject with the reason (truncated_file, corrupt_file, ...). A
+ * 0-byte file gives no shard (no records).
  */
 export async function planParquetFile(file: string, shardDocs = Infinity, prefix = ''): Promise<ParquetShardSpec[]> {
   let src: (ByteSource & { close(): Promise<void> }) | undefined;
   try {
     src = await openParquetSource(file);
+    // an empty (0-byte) file holds no records, like an empty JSONL file; it is not a broken one
+    if (src.byteLength === 0) return [];
     return await planParquetShards(file, src, prefix, shardDocs);
   } catch (err) {
     if (!isCorruptInput(err)) throw err;
@@ -257,7 +260,7 @@ function toDoc(text: unknown, idv: unknown, line: number, o: RecordOptions): Doc
   const f = o.textField;
   if (text === undefined || text === null) throw new BadInputError('missing_text', `row ${line}: field "${f}" is null`);
   if (text === INVALID_UTF8) throw new BadInputError('invalid_utf8', `row ${line}: field "${f}": invalid UTF-8`);
-  if (typeof text !== 'string') throw new BadInputError('text_not_string', `row ${line}: field "${f}" is not a string`);
+  if (typeof text !== 'string') throw new BadInputError('text_not_string', `row ${line}: field "${f}" is not a string (${typeof text})`);
   if (!/\S/.test(text)) throw new BadInputError('empty_text', `row ${line}: field "${f}" is empty`);
   if (text.length > o.maxRecordChars)
     throw new BadInputError('too_large', `row ${line}: field "${f}" is over ${o.maxRecordChars} characters`);

@@ -16,15 +16,28 @@ export interface RecordOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * The most bytes one JSONL line may have, from `--max-record-chars`: a text at the limit written
+ * with ASCII escapes (Python's json.dumps default: 6 bytes per UTF-16 unit, `\uXXXX`) plus 64 KiB
+ * for the other fields. Lines are never buffered past it (readLines), so it bounds memory.
+ */
+export function maxLineBytes(maxRecordChars: number): number {
+  return maxRecordChars * 6 + 65_536;
+}
+
 /** Parses and validates one JSONL line; throws BadInputError with the reason. */
 export function parseRecord(raw: RawLine, o: RecordOptions): DocRecord {
+  const limit = maxLineBytes(o.maxRecordChars);
+  const size = raw.overLimit ?? raw.bytes.length;
+  if (raw.overLimit !== undefined || size > limit) {
+    throw new BadInputError('too_large', `line ${raw.line}: record of ${size} bytes is over ${limit} bytes (--max-record-chars ${o.maxRecordChars})${raw.overLimit ? '; skipped while reading' : ''}`);
+  }
   let s: string;
   try {
     s = utf8.decode(raw.bytes);
   } catch {
     throw new BadInputError('invalid_utf8', `line ${raw.line}: invalid UTF-8`);
   }
-  if (s.length > o.maxRecordChars * 4 + 1024) throw new BadInputError('too_large', `line ${raw.line}: record over ${o.maxRecordChars} characters`);
   let obj: unknown;
   try {
     obj = JSON.parse(s);

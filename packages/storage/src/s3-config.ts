@@ -1,5 +1,6 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { ConfigError } from '@nextlong/core';
+import { retryBudgetMs } from './retry-budget.js';
 
 /** S3 locations and client settings from the standard AWS environment (DESIGN §5). */
 
@@ -64,8 +65,10 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 
 /**
  * Reads AWS_ENDPOINT_URL(_S3), AWS_REGION (AWS_DEFAULT_REGION, default us-east-1),
- * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_MAX_ATTEMPTS (default 5),
- * AWS_RETRY_MODE (standard|adaptive, default standard), NEXTLONG_S3_PATH_STYLE, and
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_MAX_ATTEMPTS (default 1:
+ * the SDK's own attempts per call; the store retries transient failures itself, visibly, for
+ * up to NEXTLONG_RETRY_BUDGET_MS, which is checked here), AWS_RETRY_MODE (standard|adaptive,
+ * default standard), NEXTLONG_S3_PATH_STYLE, and
  * AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION.
  * With a custom endpoint, path-style addressing is on unless NEXTLONG_S3_PATH_STYLE=false, and
  * checksums default to WHEN_REQUIRED: S3-compatible servers (s3rver, some MinIO, Ceph) store the
@@ -92,10 +95,11 @@ export function s3SettingsFromEnv(env: Env = process.env): S3Settings {
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1';
   const pathStyle = bool(env, 'NEXTLONG_S3_PATH_STYLE');
   const maxRaw = env.AWS_MAX_ATTEMPTS?.trim();
-  const maxAttempts = maxRaw ? Number(maxRaw) : 5;
+  const maxAttempts = maxRaw ? Number(maxRaw) : 1;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) {
     throw new ConfigError('AWS_MAX_ATTEMPTS must be an integer from 1 to 20');
   }
+  retryBudgetMs(env); // a bad value is reported at start, not at the first retry
   const checksumDefault = endpoint ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
   const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
@@ -125,13 +129,17 @@ export function s3SettingsFromEnv(env: Env = process.env): S3Settings {
   };
 }
 
-/** An S3Client for the settings: SDK retries (throttling, 5xx, network) with backoff, keep-alive sockets. */
-export function createS3Client(s: S3Settings): S3Client {
+/**
+ * An S3Client for the settings, keep-alive sockets: SDK retries up to `maxAttempts`, or by
+ * `retryStrategy` when given (multipart uploads: see visibleRetryStrategy).
+ */
+export function createS3Client(s: S3Settings, retryStrategy?: S3ClientConfig['retryStrategy']): S3Client {
   const config: S3ClientConfig = {
     region: s.region,
     forcePathStyle: s.forcePathStyle,
     maxAttempts: s.maxAttempts,
     retryMode: s.retryMode,
+    ...(retryStrategy ? { retryStrategy } : {}),
     requestChecksumCalculation: s.requestChecksumCalculation,
     responseChecksumValidation: s.responseChecksumValidation,
     requestHandler: {

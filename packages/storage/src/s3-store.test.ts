@@ -8,7 +8,16 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { inspect } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { ConfigError, isPermanent, isRetryable, PermanentError, RetryableError } from '@nextlong/core';
+import {
+  ConfigError,
+  isPermanent,
+  isRetryable,
+  onRetry,
+  PermanentError,
+  RetryableError,
+  setRetryLog,
+  type RetryEvent,
+} from '@nextlong/core';
 import { startS3rver, type S3rverHandle } from '../../testing/src/s3rver.js';
 import { LocalObjectStore, openObjectStore } from './object-store.js';
 import { parseS3Uri, S3ObjectStore, s3SettingsFromEnv } from './s3-store.js';
@@ -98,7 +107,7 @@ describe('s3SettingsFromEnv', () => {
     expect(s).toMatchObject({
       region: 'us-east-1',
       forcePathStyle: false,
-      maxAttempts: 5,
+      maxAttempts: 1,
       retryMode: 'standard',
       endpoint: undefined,
       credentials: undefined,
@@ -129,6 +138,7 @@ describe('s3SettingsFromEnv', () => {
     [{ NEXTLONG_S3_PATH_STYLE: 'maybe' }, 'NEXTLONG_S3_PATH_STYLE'],
     [{ AWS_MAX_ATTEMPTS: '0' }, 'AWS_MAX_ATTEMPTS'],
     [{ AWS_RETRY_MODE: 'legacy' }, 'AWS_RETRY_MODE'],
+    [{ NEXTLONG_RETRY_BUDGET_MS: 'soon' }, 'NEXTLONG_RETRY_BUDGET_MS'],
     [{ AWS_ACCESS_KEY_ID: 'only-the-id' }, 'AWS_SECRET_ACCESS_KEY'],
   ])('bad %j is a ConfigError naming %s', (env, field) => {
     let err: Error | undefined;
@@ -406,7 +416,7 @@ describe('S3ObjectStore against s3rver', () => {
 
   test('network failures are RetryableError', async () => {
     const dead = await startS3rver({ buckets: [BUCKET] });
-    const env = { ...dead.env, AWS_MAX_ATTEMPTS: '1' };
+    const env = { ...dead.env, NEXTLONG_RETRY_BUDGET_MS: '0' };
     await dead.stop();
     const st = new S3ObjectStore(`s3://${BUCKET}/x`, { env });
     stores.push(st);
@@ -416,8 +426,12 @@ describe('S3ObjectStore against s3rver', () => {
     expect(err.message).toContain(`s3://${BUCKET}/x/a`);
   });
 
-  test('5xx and throttling are retried by the SDK, then RetryableError', async () => {
+  test('5xx and throttling are retried visibly (target s3, reason = status) within the budget, then RetryableError', async () => {
     let hits = 0;
+    const retries: RetryEvent[] = [];
+    const lines: string[] = [];
+    const stopRetries = onRetry((e) => retries.push(e));
+    setRetryLog((l) => lines.push(l));
     const server: Server = createServer((req, res) => {
       hits++;
       req.resume();
@@ -429,13 +443,19 @@ describe('S3ObjectStore against s3rver', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const port = (server.address() as AddressInfo).port;
-      const st = store(`s3://${BUCKET}/slow`, { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_MAX_ATTEMPTS: '3' });
+      const st = store(`s3://${BUCKET}/slow`, { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, NEXTLONG_RETRY_BUDGET_MS: '1500' });
       const err = await failure(st.put('a.json', '{}'));
       expect(err).toBeInstanceOf(RetryableError);
       expect(err.message).toContain('SlowDown');
       expect(err.message).toContain(`s3://${BUCKET}/slow/a.json`);
-      expect(hits).toBe(3);
+      // every attempt is ours (AWS_MAX_ATTEMPTS defaults to 1), and every retry is reported
+      expect(hits).toBeGreaterThanOrEqual(2);
+      expect(retries).toHaveLength(hits - 1);
+      expect(retries.every((e) => e.target === 's3' && e.reason === '503')).toBe(true);
+      expect(lines.filter((l) => /^retry s3 \(503\) attempt \d+/.test(l))).toHaveLength(hits - 1);
     } finally {
+      stopRetries();
+      setRetryLog((l) => process.stderr.write(`${l}\n`));
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }

@@ -11,10 +11,13 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ConfigError, PermanentError, RetryableError } from '@nextlong/core';
+import { isRetryable, RetryableError, withRetry } from '@nextlong/core';
 import type { StreamingObjectStore } from './object-store.js';
-import { isNotFound, NETWORK_CODES, THROTTLING, type SdkErrorLike } from './s3-errors.js';
-import { createS3Client, parseS3Uri, s3SettingsFromEnv, type S3Settings, type S3StoreOptions } from './s3-config.js';
+import { retryBudgetMs } from './retry-budget.js';
+import { isNotFound, mapS3Error, s3RetryReason, type SdkErrorLike } from './s3-errors.js';
+import { createS3Client, parseS3Uri, s3SettingsFromEnv, type Env, type S3Settings, type S3StoreOptions } from './s3-config.js';
+import { visibleRetryStrategy } from './s3-retry.js';
+import { resumableStream } from './s3-stream.js';
 
 export * from './s3-config.js';
 
@@ -22,7 +25,9 @@ export * from './s3-config.js';
  * ObjectStore on S3 or an S3-compatible server (MinIO, s3rver), rooted at `s3://bucket/prefix`
  * (DESIGN §5). Settings come from the standard AWS variables; failures are mapped to the
  * error classes of DESIGN §8 with messages that name the operation and `s3://bucket/key` and
- * never carry credentials.
+ * never carry credentials. Transient failures are retried here, visibly (a log line and
+ * `nextlong_retries_total{target="s3"}` per retry), for up to the retry budget (retryBudgetMs:
+ * rides out a 60 s outage); the SDK's own attempts (AWS_MAX_ATTEMPTS) default to one.
  */
 
 const MiB = 1024 * 1024;
@@ -42,6 +47,8 @@ export class S3ObjectStore implements StreamingObjectStore {
   private readonly multipartThreshold: number;
   private readonly listPageSize: number;
   private readonly secrets: string[];
+  private readonly env: Env;
+  private uploadClient: S3Client | undefined;
 
   constructor(uri: string, options: S3StoreOptions = {}) {
     const { bucket, prefix } = parseS3Uri(uri);
@@ -53,6 +60,7 @@ export class S3ObjectStore implements StreamingObjectStore {
     this.multipartThreshold = Math.max(this.partSize, options.multipartThreshold ?? 64 * MiB);
     this.listPageSize = Math.min(1000, Math.max(1, options.listPageSize ?? 1000));
     const env = options.env ?? process.env;
+    this.env = env;
     if (options.client) {
       this.client = options.client;
       this.settings = options.settings;
@@ -94,7 +102,7 @@ export class S3ObjectStore implements StreamingObjectStore {
       return;
     }
     const cmd = new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: data, ContentLength: data.byteLength });
-    await this.call('put', key, signal, (abortSignal) => this.client.send(cmd, { abortSignal }));
+    await this.retry('put', key, signal, (abortSignal) => this.client.send(cmd, { abortSignal }));
   }
 
   /** Streams `body` up with a multipart upload (parts of `partSize`, `queueSize` at once). */
@@ -109,7 +117,7 @@ export class S3ObjectStore implements StreamingObjectStore {
   async putFile(key: string, localPath: string, signal?: AbortSignal): Promise<void> {
     const st = await stat(localPath);
     if (st.size <= this.multipartThreshold) {
-      // Small enough to hold: a plain PUT that the SDK can retry from the buffer.
+      // Small enough to hold: a plain PUT, retried from the buffer.
       await this.put(key, await readFile(localPath, { signal }), signal);
     } else {
       await this.upload('putFile', key, createReadStream(localPath), signal, st.size);
@@ -119,8 +127,10 @@ export class S3ObjectStore implements StreamingObjectStore {
 
   async get(key: string, signal?: AbortSignal): Promise<Uint8Array> {
     const cmd = new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) });
-    const out = await this.call('get', key, signal, (abortSignal) => this.client.send(cmd, { abortSignal }));
-    return this.readBody('get', key, out, signal);
+    // the body is read inside the retry: a body cut short is fetched again
+    return this.retry('get', key, signal, async (abortSignal) =>
+      this.readBody('get', key, await this.client.send(cmd, { abortSignal }), abortSignal),
+    );
   }
 
   /**
@@ -131,59 +141,64 @@ export class S3ObjectStore implements StreamingObjectStore {
     checkRange(start, end);
     if (end !== undefined && end === start) return new Uint8Array(0);
     const Range = end === undefined ? `bytes=${start}-` : `bytes=${start}-${end - 1}`;
-    let out: GetObjectCommandOutput;
-    try {
-      signal?.throwIfAborted();
-      out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Range }), { abortSignal: signal });
-    } catch (err) {
-      // 416: the range starts at or past the end of the object.
-      if ((err as SdkErrorLike).$metadata?.httpStatusCode === 416 && !signal?.aborted) return new Uint8Array(0);
-      throw this.fail('getRange', key, err, signal);
-    }
-    const bytes = await this.readBody('getRange', key, out, signal);
-    // A server that ignores Range answers 200 with the whole object.
-    if (!out.ContentRange && out.$metadata.httpStatusCode === 200) return bytes.subarray(start, end ?? bytes.length);
-    return bytes;
+    const cmd = new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Range });
+    return this.retry('getRange', key, signal, async (abortSignal) => {
+      let out: GetObjectCommandOutput;
+      try {
+        out = await this.client.send(cmd, { abortSignal });
+      } catch (err) {
+        // 416: the range starts at or past the end of the object.
+        if ((err as SdkErrorLike).$metadata?.httpStatusCode === 416 && !signal?.aborted) return new Uint8Array(0);
+        throw err;
+      }
+      const bytes = await this.readBody('getRange', key, out, abortSignal);
+      // A server that ignores Range answers 200 with the whole object.
+      if (!out.ContentRange && out.$metadata.httpStatusCode === 200) return bytes.subarray(start, end ?? bytes.length);
+      return bytes;
+    });
   }
 
-  /** A stream of the object's bytes; failures (mapped as for `get`) arrive as the stream's error. */
+  /**
+   * A stream of the object's bytes that resumes a broken download from the last byte received
+   * (a ranged GET pinned to the ETag); failures (mapped as for `get`) that outlast the retry
+   * budget arrive as the stream's error.
+   */
   getStream(key: string, signal?: AbortSignal): Readable {
-    const self = this;
-    async function* chunks(): AsyncGenerator<Buffer> {
-      const cmd = new GetObjectCommand({ Bucket: self.bucket, Key: self.objectKey(key) });
-      const out = await self.call('getStream', key, signal, (abortSignal) => self.client.send(cmd, { abortSignal }));
-      const body = out.Body as Readable | undefined;
-      if (!body) return;
-      const onAbort = () => body.destroy(signal?.reason as Error);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        for await (const chunk of body) yield chunk as Buffer;
-      } catch (err) {
-        throw self.fail('getStream', key, err, signal);
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-        body.destroy();
-      }
-    }
-    return Readable.from(chunks(), { objectMode: false });
+    const Key = this.objectKey(key);
+    return resumableStream({
+      open: async (start, etag, abortSignal) => {
+        const cmd = new GetObjectCommand({ Bucket: this.bucket, Key, ...(start > 0 ? { Range: `bytes=${start}-`, IfMatch: etag } : {}) });
+        try {
+          return await this.client.send(cmd, { abortSignal });
+        } catch (err) {
+          throw this.fail('getStream', key, err, signal);
+        }
+      },
+      fail: (err) => this.fail('getStream', key, err, signal),
+      what: `S3 getStream ${this.uri(key)}`,
+      budgetMs: () => retryBudgetMs(this.env),
+      signal,
+    });
   }
 
   /** Size of the object in bytes (HEAD); a missing object is a PermanentError. */
   async size(key: string, signal?: AbortSignal): Promise<number> {
     const cmd = new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) });
-    const out = await this.call('size', key, signal, (abortSignal) => this.client.send(cmd, { abortSignal }));
+    const out = await this.retry('size', key, signal, (abortSignal) => this.client.send(cmd, { abortSignal }));
     return out.ContentLength ?? 0;
   }
 
   async exists(key: string, signal?: AbortSignal): Promise<boolean> {
-    try {
-      signal?.throwIfAborted();
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), { abortSignal: signal });
-      return true;
-    } catch (err) {
-      if (isNotFound(err) && (err as SdkErrorLike).name !== 'NoSuchBucket' && !signal?.aborted) return false;
-      throw this.fail('exists', key, err, signal);
-    }
+    const cmd = new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) });
+    return this.retry('exists', key, signal, async (abortSignal) => {
+      try {
+        await this.client.send(cmd, { abortSignal });
+        return true;
+      } catch (err) {
+        if (isNotFound(err) && (err as SdkErrorLike).name !== 'NoSuchBucket' && !signal?.aborted) return false;
+        throw err;
+      }
+    });
   }
 
   /**
@@ -196,7 +211,7 @@ export class S3ObjectStore implements StreamingObjectStore {
     let ContinuationToken: string | undefined;
     do {
       const cmd = new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base + prefix, ContinuationToken, MaxKeys: this.listPageSize });
-      const out = await this.call('list', prefix, signal, (abortSignal) => this.client.send(cmd, { abortSignal }));
+      const out = await this.retry('list', prefix, signal, (abortSignal) => this.client.send(cmd, { abortSignal }));
       for (const o of out.Contents ?? []) {
         if (!o.Key || !o.Key.startsWith(base) || o.Key.endsWith('/')) continue;
         keys.push(o.Key.slice(base.length));
@@ -208,35 +223,60 @@ export class S3ObjectStore implements StreamingObjectStore {
   }
 
   async delete(key: string, signal?: AbortSignal): Promise<void> {
-    try {
-      signal?.throwIfAborted();
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), { abortSignal: signal });
-    } catch (err) {
-      if (isNotFound(err) && (err as SdkErrorLike).name !== 'NoSuchBucket' && !signal?.aborted) return;
-      throw this.fail('delete', key, err, signal);
-    }
+    const cmd = new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) });
+    await this.retry('delete', key, signal, async (abortSignal) => {
+      try {
+        await this.client.send(cmd, { abortSignal });
+      } catch (err) {
+        if (isNotFound(err) && (err as SdkErrorLike).name !== 'NoSuchBucket' && !signal?.aborted) return;
+        throw err;
+      }
+    });
   }
 
-  /** Releases the client's sockets (only a client this store made). */
+  /** Releases the clients' sockets (only clients this store made). */
   close(): void {
     if (this.ownsClient) this.client.destroy();
+    this.uploadClient?.destroy();
   }
 
   // ---- internals ----
 
-  /** Runs one SDK call with the caller's signal, mapping its failure. */
-  private async call<T>(
+  /**
+   * Runs one SDK call with the caller's signal, mapping its failure; transient failures are
+   * retried with backoff and jitter, each retry reported, within the retry budget.
+   */
+  private retry<T>(
     op: string,
     key: string,
     signal: AbortSignal | undefined,
     fn: (abortSignal: AbortSignal | undefined) => Promise<T>,
   ): Promise<T> {
-    try {
-      signal?.throwIfAborted();
-      return await fn(signal);
-    } catch (err) {
-      throw this.fail(op, key, err, signal);
-    }
+    const what = `S3 ${op}`; // (the error message names the object)
+    return withRetry(
+      async () => {
+        try {
+          signal?.throwIfAborted();
+          return await fn(signal);
+        } catch (err) {
+          throw this.fail(op, key, err, signal);
+        }
+      },
+      { target: 's3', what, retryable: isRetryable, reasonOf: s3RetryReason, budgetMs: retryBudgetMs(this.env), signal },
+    );
+  }
+
+  /**
+   * The client multipart uploads use: parts can only be resent by the SDK, so its retries are
+   * the visible, budgeted ones of visibleRetryStrategy (one client per store, made on first use).
+   */
+  private uploader(): S3Client {
+    if (!this.ownsClient || !this.settings) return this.client;
+    this.uploadClient ??= createS3Client(
+      this.settings,
+      visibleRetryStrategy(`S3 upload to ${this.root}`, () => retryBudgetMs(this.env)),
+    );
+    return this.uploadClient;
   }
 
   private async upload(
@@ -249,7 +289,7 @@ export class S3ObjectStore implements StreamingObjectStore {
     const Key = this.objectKey(key);
     const controller = new AbortController();
     const upload = new Upload({
-      client: this.client,
+      client: this.uploader(),
       params: { Bucket: this.bucket, Key, Body: body, ...(length !== undefined ? { ContentLength: length } : {}) },
       partSize: this.partSize,
       queueSize: this.queueSize,
@@ -272,6 +312,7 @@ export class S3ObjectStore implements StreamingObjectStore {
     }
   }
 
+  /** The whole body of a GET; one that ends short of its Content-Length is a RetryableError. */
   private async readBody(op: string, key: string, out: GetObjectCommandOutput, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const body = out.Body as Readable | undefined;
     if (!body) return new Uint8Array(0);
@@ -289,74 +330,22 @@ export class S3ObjectStore implements StreamingObjectStore {
       }
       const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts, n);
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    } catch (err) {
-      throw this.fail(op, key, err, signal);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       body.destroy();
     }
   }
 
-  /**
-   * Maps a failure to DESIGN §8: aborts rethrow the signal's reason; throttling, 5xx, timeouts
-   * and network errors become RetryableError; other S3 answers (403, 404, 4xx) PermanentError;
-   * anything else (a failing source stream, a bug) is returned as it is. Messages name the
-   * operation and the object and are scrubbed of credentials; so is the attached cause.
-   */
+  /** Maps a failure to DESIGN §8 (see mapS3Error), naming the operation and the object. */
   private fail(op: string, key: string, err: unknown, signal: AbortSignal | undefined): Error {
-    if (signal?.aborted) return (signal.reason as Error) ?? err;
-    if (err instanceof RetryableError || err instanceof PermanentError || err instanceof ConfigError) return err;
-    const e = (err ?? {}) as SdkErrorLike;
-    const where = op === 'list' ? `${this.uri(key)}*` : this.uri(key);
-    const status = e.$metadata?.httpStatusCode;
-    const name = e.name ?? 'Error';
-    const attempts = e.$metadata?.attempts && e.$metadata.attempts > 1 ? ` after ${e.$metadata.attempts} attempts` : '';
-    const detail = this.scrub(`${status ? `${status} ` : ''}${name}${e.message && e.message !== name ? `: ${e.message}` : ''}`);
-    const cause = this.sanitize(e);
-    if (name === 'CredentialsProviderError') {
-      return new PermanentError(
-        `S3 ${op} ${where}: no S3 credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile/role)`,
-        { cause },
-      );
-    }
-    if (name === 'AbortError' && !status) {
-      // An abort not asked for by the caller: an SDK-side timeout.
-      return new RetryableError(`S3 ${op} ${where} failed${attempts}: ${detail}`, { cause });
-    }
-    if (status !== undefined) {
-      if (status >= 500 || status === 429 || THROTTLING.has(name) || e.$retryable) {
-        return new RetryableError(`S3 ${op} ${where} failed${attempts}: ${detail}`, { cause });
-      }
-      let hint = '';
-      if (name === 'NoSuchBucket') hint = ` (no bucket "${this.bucket}")`;
-      else if (status === 404) hint = ' (no such object)';
-      else if (status === 403) hint = ' (access denied: check the S3 credentials and the bucket policy)';
-      return new PermanentError(`S3 ${op} ${where} failed: ${detail}${hint}`, { cause });
-    }
-    // The SDK wraps errors from another realm (jest's VM) as "AWS SDK error wrapper for Error: connect ECONNREFUSED ...".
-    const code = e.code ?? /\b(E[A-Z_]{3,}|UND_ERR_[A-Z_]+)\b/.exec(e.message ?? '')?.[1];
-    if ((code && NETWORK_CODES.has(code)) || name === 'TimeoutError' || e.$retryable) {
-      return new RetryableError(`S3 ${op} ${where} failed${attempts}: ${detail}`, { cause });
-    }
-    return err instanceof Error ? err : new Error(this.scrub(String(err)));
+    return mapS3Error(this, op, op === 'list' ? `${this.uri(key)}*` : this.uri(key), err, signal);
   }
 
-  private scrub(text: string): string {
+  /** `text` with this store's credentials replaced by `***`. */
+  scrub(text: string): string {
     let out = text;
     for (const s of this.secrets) out = out.split(s).join('***');
     return out;
-  }
-
-  /** A plain copy of an SDK error (name, code, status, request id, message, stack) with credentials scrubbed. */
-  private sanitize(e: SdkErrorLike): Error {
-    const copy = new Error(this.scrub(e.message ?? String(e)));
-    copy.name = e.name ?? 'Error';
-    if (e.stack) copy.stack = this.scrub(e.stack);
-    return Object.assign(copy, {
-      ...(e.code ? { code: e.code } : {}),
-      ...(e.$metadata?.httpStatusCode ? { httpStatusCode: e.$metadata.httpStatusCode } : {}),
-      ...(e.$metadata?.requestId ? { requestId: e.$metadata.requestId } : {}),
-    });
   }
 }
 

@@ -1,9 +1,10 @@
 import { BadInputError } from '@nextlong/core';
 import type { ShardSpec } from './inputs.js';
+import { fileRejectReason, readFailure } from './input-errors.js';
 import { openInput } from './input-source.js';
 import { readLines } from './line-reader.js';
 import { readParquetFileShard } from './parquet-reader.js';
-import { parseRecord, type DocRecord, type RecordOptions } from './records.js';
+import { maxLineBytes, parseRecord, type DocRecord, type RecordOptions } from './records.js';
 
 export type ShardItem =
   | { line: number; ordinal: number; doc: DocRecord }
@@ -24,11 +25,12 @@ export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'sha
   let ordinal = 0;
   let line = spec.lineStart;
   try {
-    for await (const raw of readLines(stream as AsyncIterable<Buffer>, seek ? spec.lineStart : 1)) {
+    for await (const raw of readLines(stream as AsyncIterable<Buffer>, seek ? spec.lineStart : 1, maxLineBytes(opts.maxRecordChars))) {
       line = raw.line + 1;
       if (raw.line < spec.lineStart) continue;
       if (raw.line >= spec.lineEnd) break;
-      if (isBlank(raw.bytes)) continue;
+      // an over-long line arrives as a marker (no bytes): parseRecord rejects it as too_large
+      if (raw.overLimit === undefined && isBlank(raw.bytes)) continue;
       try {
         yield { line: raw.line, ordinal, doc: parseRecord(raw, ro) };
       } catch (err) {
@@ -38,10 +40,14 @@ export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'sha
       ordinal++;
     }
   } catch (err) {
-    // the file broke (truncated, corrupt, unreadable): one reject where it broke, then stop
-    const e = err as NodeJS.ErrnoException;
-    const reason = e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR' ? 'unreadable_file' : 'truncated_file';
-    yield { line, ordinal, bad: new BadInputError(reason, `${spec.file}: line ${line}: ${reason.replace('_', ' ')} (${e.message})`) };
+    // bad bytes (cut short, corrupt, not gzip) or a file that cannot be opened: one reject where
+    // it broke. Anything else (a transient failure that outlasted its retries) fails the shard:
+    // the records after the break are never dropped silently.
+    const reason = fileRejectReason(err);
+    if (reason === undefined) throw readFailure(spec.file, err);
+    const e = err as Error;
+    const what = e.message.startsWith(`${spec.file}: `) ? e.message.slice(spec.file.length + 2) : `${reason.replace('_', ' ')} (${e.message})`;
+    yield { line, ordinal, bad: new BadInputError(reason, `${spec.file}: line ${line}: ${what}`) };
   } finally {
     stream.destroy();
   }
