@@ -3,6 +3,7 @@
  * is reported here, so it is logged with its attempt and reason and counted by the metrics
  * package (`nextlong_retries_total{target,reason}`), without adapters importing either.
  */
+import { ConfigError } from './errors.js';
 
 export interface RetryEvent {
   /** What is retried: `s3`, `qdrant`, `redis`, `shard`, `input`. */
@@ -67,7 +68,7 @@ export function backoffMs(attempt: number, o: BackoffOptions = {}, random: () =>
 export interface RetryOptions extends BackoffOptions {
   target: string;
   what: string;
-  /** Keep retrying while the total time spent stays under this (default 90 s: rides out a 60 s outage). */
+  /** Keep retrying while the total time spent stays under this (default retryBudgetMs(): 90 s). */
   budgetMs?: number;
   /** Whether an error is worth another attempt. */
   retryable: (err: unknown) => boolean;
@@ -79,10 +80,23 @@ export interface RetryOptions extends BackoffOptions {
 /** Default retry budget: long enough to ride out a 60 s outage of a remote service. */
 export const DEFAULT_RETRY_BUDGET_MS = 90_000;
 
+/**
+ * How long transient failures (S3, Qdrant, Redis, input reads) are retried before the work
+ * fails: DEFAULT_RETRY_BUDGET_MS, or NEXTLONG_RETRY_BUDGET_MS. The one place that variable is
+ * read; read at each use, so tests and long-lived processes see a change.
+ */
+export function retryBudgetMs(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.NEXTLONG_RETRY_BUDGET_MS?.trim();
+  if (!raw) return DEFAULT_RETRY_BUDGET_MS;
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < 0) throw new ConfigError('NEXTLONG_RETRY_BUDGET_MS must be a number of milliseconds (0 or more)');
+  return ms;
+}
+
 /** Runs `fn` until it succeeds, fails with a non-retryable error, or the budget is spent. */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
   const started = Date.now();
-  const budget = o.budgetMs ?? DEFAULT_RETRY_BUDGET_MS;
+  const budget = o.budgetMs ?? retryBudgetMs();
   for (let attempt = 1; ; attempt++) {
     o.signal?.throwIfAborted();
     try {

@@ -1,6 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { ConfigError } from '@nextlong/core';
-import { retryBudgetMs } from './retry-budget.js';
+import { ConfigError, retryBudgetMs } from '@nextlong/core';
 
 /** S3 locations and client settings from the standard AWS environment (DESIGN §5). */
 

@@ -1,5 +1,5 @@
 /** Options of the Qdrant backend (openQdrantIndex), their defaults and their checks. */
-import { ConfigError, DEFAULT_RETRY_BUDGET_MS } from '@nextlong/core';
+import { ConfigError, retryBudgetMs } from '@nextlong/core';
 
 export interface OpenQdrantOptions {
   /** http(s)://host:port[/prefix] of the Qdrant REST API (QDRANT_URL). */
@@ -21,7 +21,7 @@ export interface OpenQdrantOptions {
   timeoutMs?: number;
   /** Retries of a request after a 5xx, 408, 429, timeout or network error. Default 30. */
   maxRetries?: number;
-  /** No retry starts after this many ms since the first try. Default 90000 (rides out a 60 s outage). */
+  /** No retry starts after this many ms since the first try. Default NEXTLONG_RETRY_BUDGET_MS or 90000 (rides out a 60 s outage). */
   retryBudgetMs?: number;
   /** Search beam: `hnsw_ef` = max(limit, efSearch). Default 512 (the segments default). */
   efSearch?: number;
@@ -49,7 +49,7 @@ export function resolve(opts: OpenQdrantOptions): Resolved {
     batchSize: opts.batchSize ?? 256,
     timeoutMs: opts.timeoutMs ?? 60_000,
     maxRetries: opts.maxRetries ?? 30,
-    retryBudgetMs: opts.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS,
+    retryBudgetMs: opts.retryBudgetMs ?? retryBudgetMs(),
     efSearch: opts.efSearch ?? 512,
     retryBaseMs: opts.retryBaseMs ?? 250,
     retryMaxMs: opts.retryMaxMs ?? 10_000,
