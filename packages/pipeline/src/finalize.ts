@@ -2,6 +2,7 @@ import type { ObjectStore } from '@nextlong/core';
 import { mergeMdsIndexes } from '@nextlong/storage';
 import { keys, readStats, type RunPlan } from './run-state.js';
 import { addCounts, emptyStats, mergeStats, summarize, type ShardStats } from './stats.js';
+import { dupKeys, readDuplicatesSummary } from './steps/duplicates.js';
 
 export interface Manifest {
   run_id: string;
@@ -19,6 +20,8 @@ export interface Manifest {
     output_tokens: number;
     pool_documents_read: number;
     pool_documents_rejected: number;
+    /** Records rejected as `duplicate_id` (a later occurrence of an id; input and a separate pool). */
+    duplicate_ids: number;
   };
   rejects_by_reason: Record<string, number>;
   negatives: { placed: number; shortfall: number; skipped: ShardStats['skipped'] };
@@ -44,10 +47,16 @@ export async function finalizeRun(store: ObjectStore, plan: RunPlan, timings: Re
     if (st.documents_rejected) rejects.push(keys.rejects(s.id));
   }
   const pool = emptyStats('embed', '*');
+  // a separate pool's duplicates are found after its embed stage: counted here, listed as rejects
+  const dups = (await readDuplicatesSummary(store))?.shards ?? {};
   for (const s of plan.poolShards) {
     const st = await readStats<ShardStats>(store, 'embed', s.id);
     mergeStats(pool, st);
     if (!plan.poolIsInput && st.documents_rejected) rejects.push(keys.rejects(s.id));
+    if (!plan.poolIsInput && dups[s.id]) {
+      recordDuplicates(pool, dups[s.id]!);
+      rejects.push(dupKeys.shard(s.id));
+    }
   }
   const index = await readStats<ShardStats>(store, 'index', 'index');
   const discarded = Object.values(synth.sequences_discarded).reduce((a, b) => a + b, 0);
@@ -71,6 +80,7 @@ export async function finalizeRun(store: ObjectStore, plan: RunPlan, timings: Re
       output_tokens: synth.output_tokens,
       pool_documents_read: pool.documents_read,
       pool_documents_rejected: plan.poolIsInput ? synth.documents_rejected : pool.documents_rejected,
+      duplicate_ids: (synth.rejects_by_reason.duplicate_id ?? 0) + (plan.poolIsInput ? 0 : (pool.rejects_by_reason.duplicate_id ?? 0)),
     },
     rejects_by_reason: plan.poolIsInput ? synth.rejects_by_reason : sumCounts(pool.rejects_by_reason, synth.rejects_by_reason),
     negatives: { placed: synth.negatives, shortfall: synth.negatives_shortfall, skipped: synth.skipped },
@@ -86,6 +96,11 @@ export async function finalizeRun(store: ObjectStore, plan: RunPlan, timings: Re
   }
   await store.put(keys.manifest, JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
+}
+
+function recordDuplicates(st: ShardStats, n: number): void {
+  st.documents_rejected += n;
+  st.rejects_by_reason.duplicate_id = (st.rejects_by_reason.duplicate_id ?? 0) + n;
 }
 
 function round(x: number): number {

@@ -39,8 +39,15 @@ async function shardsOf(inputs: string[], shardDocs: number, prefix: string, wha
   const files = await expandInputs(inputs, what);
   const shards: ShardSpec[] = [];
   for (const f of files) shards.push(...(await planFileShards(f, shardDocs, prefix)));
-  if (shards.length === 0) throw new ConfigError(`${what}: the corpus files hold no records`);
+  if (shards.length === 0) throw new ConfigError(`${what}: ${noRecords(files)}`);
   return shards;
+}
+
+/** Names the files (a few of many) that hold no records: an empty or blank-only input. */
+function noRecords(files: string[]): string {
+  if (files.length === 1) return `${files[0]} holds no records`;
+  const named = files.slice(0, 3).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '');
+  return `none of the ${files.length} corpus files holds a record (${named})`;
 }
 
 /** E over the first records of the input, in plan order (deterministic). */

@@ -30,7 +30,8 @@ export function parseRecord(raw: RawLine, o: RecordOptions): DocRecord {
   const limit = maxLineBytes(o.maxRecordChars);
   const size = raw.overLimit ?? raw.bytes.length;
   if (raw.overLimit !== undefined || size > limit) {
-    throw new BadInputError('too_large', `line ${raw.line}: record of ${size} bytes is over ${limit} bytes (--max-record-chars ${o.maxRecordChars})${raw.overLimit ? '; skipped while reading' : ''}`);
+    const how = raw.overLimit === undefined ? '' : '; skipped while reading';
+    throw new BadInputError('too_large', `line ${raw.line}: record of ${size} bytes is over ${limit} bytes (--max-record-chars ${o.maxRecordChars})${how}`);
   }
   let s: string;
   try {

@@ -62,6 +62,9 @@ export async function startQdrantSimulator(): Promise<{ url: string; close(): Pr
       case 'PUT /points':
         for (const p of body.points as Point[]) coll.points.set(p.id, { ...p, vector: unit(p.vector) });
         return reply(200, { operation_id: 1, status: 'completed' });
+      case 'POST /points/delete':
+        for (const id of body.points as string[]) coll.points.delete(id);
+        return reply(200, { operation_id: 2, status: 'completed' });
       case 'POST /points/query/batch':
         return reply(
           200,

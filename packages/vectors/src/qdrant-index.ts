@@ -157,6 +157,14 @@ export class QdrantVectorIndex implements VectorSearcher {
     }
   }
 
+  /** Deletes the points of chunks `chunks` of document `docId` (absent points are no error). */
+  async deleteChunks(docId: string, chunks: readonly number[], signal?: AbortSignal): Promise<void> {
+    this.checkOpen();
+    if (chunks.length === 0) return;
+    const body: Schemas['PointsSelector'] = { points: chunks.map((c) => qdrantPointId(docId, c)) };
+    await this.http.request('POST', `${this.path}/points/delete?wait=true`, body, { signal });
+  }
+
   /** One `query/batch` request; hits re-ranked here (descending score, ties by ascending key). */
   async search(queries: Float32Array[], limit: number, excludeDocId: string, signal?: AbortSignal): Promise<Hit[][]> {
     this.checkOpen();

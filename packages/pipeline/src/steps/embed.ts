@@ -3,10 +3,16 @@ import { readShard, type ShardSpec } from '@nextlong/storage';
 import type { RunContext } from '../context.js';
 import { storePoints } from '../vectors-backend.js';
 import { emptyStats, type ShardStats } from '../stats.js';
+import { writeIds, type IdEntry } from './duplicates.js';
 import { checkBadShare, recordReject, RejectLog } from './rejects.js';
 
 /** Embed step: read a pool shard, chunk every document, embed, write its index segment. */
-export async function embedShard(ctx: RunContext, shard: ShardSpec, onProgress: (docs: number) => void, signal?: AbortSignal): Promise<ShardStats> {
+export async function embedShard(
+  ctx: RunContext,
+  shard: ShardSpec,
+  onProgress: (docs: number) => void,
+  signal?: AbortSignal,
+): Promise<ShardStats> {
   const c = ctx.plan.config;
   const stats = emptyStats('embed', shard.id);
   const embedder = await ctx.getEmbedder();
@@ -23,13 +29,24 @@ export async function embedShard(ctx: RunContext, shard: ShardSpec, onProgress: 
     pending.forEach((p, i) => points.push({ ...p, vector: vectors[i]! }));
     pending = [];
   };
+  // every valid record's id, for the index step's duplicate check (steps/duplicates.ts)
+  const ids: IdEntry[] = [];
+  const seen = new Set<string>();
   for await (const item of readShard(shard, c)) {
     stats.documents_read++;
     if ('bad' in item) {
       recordReject(stats, rejects, item.line, item.bad);
       continue;
     }
-    groupSegments(item.doc.text, c.chunkChars).forEach((text, chunk) => {
+    const chunks = groupSegments(item.doc.text, c.chunkChars);
+    ids.push([item.line, item.doc.id, chunks.length]);
+    // a later occurrence of an id in this shard is never embedded: the first one is the document
+    if (seen.has(item.doc.id)) {
+      onProgress(1);
+      continue;
+    }
+    seen.add(item.doc.id);
+    chunks.forEach((text, chunk) => {
       if (text.trim() !== '') pending.push({ docId: item.doc.id, chunk, text, hash: textHash(text) });
     });
     if (pending.length >= c.embedBatch * 4) await flush();
@@ -39,6 +56,7 @@ export async function embedShard(ctx: RunContext, shard: ShardSpec, onProgress: 
   checkBadShare(stats, c.maxBadShare);
   stats.chunks_indexed = points.length;
   await storePoints(ctx.plan, ctx.store, shard.id, points, embedder.dim, signal);
+  await writeIds(ctx.store, shard.id, ids);
   await rejects?.save(ctx.store);
   return stats;
 }

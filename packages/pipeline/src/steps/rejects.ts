@@ -8,8 +8,10 @@ export class RejectLog {
   private readonly lines: string[] = [];
   constructor(private readonly shard: ShardSpec) {}
 
-  add(line: number, err: BadInputError): void {
-    this.lines.push(JSON.stringify({ shard: this.shard.id, file: this.shard.file, line, reason: err.reason, message: err.message }));
+  add(line: number, err: BadInputError, extra?: Record<string, unknown>): void {
+    this.lines.push(
+      JSON.stringify({ shard: this.shard.id, file: this.shard.file, line, reason: err.reason, message: err.message, ...extra }),
+    );
   }
 
   async save(store: ObjectStore): Promise<void> {
@@ -18,14 +20,23 @@ export class RejectLog {
 }
 
 /** Counts a bad record and logs it. */
-export function recordReject(stats: ShardStats, log: RejectLog | undefined, line: number, err: BadInputError): void {
+export function recordReject(
+  stats: ShardStats,
+  log: RejectLog | undefined,
+  line: number,
+  err: BadInputError,
+  extra?: Record<string, unknown>,
+): void {
   stats.documents_rejected++;
   stats.rejects_by_reason[err.reason] = (stats.rejects_by_reason[err.reason] ?? 0) + 1;
-  log?.add(line, err);
+  log?.add(line, err, extra);
 }
 
-/** A broken file is one reject for the whole file: counted, never a reason to fail its shard. */
-const FILE_LEVEL = new Set(['truncated_file', 'corrupt_file', 'unreadable_file', 'unsupported_file']);
+/**
+ * Counted, never a reason to fail a shard: a broken file is one reject for the whole file, and a
+ * duplicate id is a redundant record, not bad data (a copy of a whole file must not fail the run).
+ */
+const FILE_LEVEL = new Set(['truncated_file', 'corrupt_file', 'unreadable_file', 'unsupported_file', 'not_gzip', 'duplicate_id']);
 
 /** At the end of a shard: fail it when bad records exceed the allowed share (a wrong field name, say). */
 export function checkBadShare(stats: ShardStats, maxShare: number): void {

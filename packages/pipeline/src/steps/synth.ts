@@ -3,11 +3,17 @@ import { metrics } from '@nextlong/metrics';
 import { readShard, type ShardSpec } from '@nextlong/storage';
 import type { RunContext } from '../context.js';
 import { addScore, emptyStats, type ShardStats } from '../stats.js';
+import { duplicateError, readShardDuplicates } from './duplicates.js';
 import { checkBadShare, recordReject, RejectLog } from './rejects.js';
 import { SequenceSinks } from './sinks.js';
 
 /** Synth step: one sequence per (sampled) document of an input shard, in input order. */
-export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: (docs: number) => void, signal?: AbortSignal): Promise<ShardStats> {
+export async function synthShard(
+  ctx: RunContext,
+  shard: ShardSpec,
+  onProgress: (docs: number) => void,
+  signal?: AbortSignal,
+): Promise<ShardStats> {
   const { config: c, charsPerToken } = ctx.plan;
   const stats = emptyStats('synth', shard.id);
   const ports = { searcher: await ctx.getSearcher(), embedder: await ctx.getEmbedder(), tokenizer: ctx.tokenizer };
@@ -25,6 +31,8 @@ export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: 
   };
   const sample = ctx.plan.sample ? new Set(ctx.plan.sample[shard.id] ?? []) : undefined;
   const rejects = new RejectLog(shard);
+  // later occurrences of an id (found by the index step): rejected, sampled or not
+  const duplicates = await readShardDuplicates(ctx.store, shard.id);
   const out = await SequenceSinks.open(ctx, shard.id);
   try {
     for await (const item of readShard(shard, c)) {
@@ -33,6 +41,11 @@ export async function synthShard(ctx: RunContext, shard: ShardSpec, onProgress: 
       // every bad record is reported, sampled or not
       if ('bad' in item) {
         recordReject(stats, rejects, item.line, item.bad);
+        continue;
+      }
+      const dup = duplicates.get(item.line);
+      if (dup) {
+        recordReject(stats, rejects, item.line, duplicateError(dup), { first: dup.first });
         continue;
       }
       if (sample && !sample.has(item.ordinal)) {
