@@ -36,9 +36,10 @@ export async function workerCommand(args: string[]): Promise<number> {
   const concurrency = num('concurrency', v.concurrency ?? process.env.NEXTLONG_WORKER_CONCURRENCY, 1);
   const lockMs = num('lock-ms', v['lock-ms'] ?? process.env.NEXTLONG_LOCK_MS, 30_000);
   const graceMs = 1000 * num('grace-seconds', v['grace-seconds'] ?? process.env.NEXTLONG_GRACE_SECONDS, 25);
-  const { startWorker } = await import('@nextlong/fleet');
+  const { allowedOutputsOf, envMs, startWorker, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } = await import('@nextlong/fleet');
   const { serveMetrics } = await import('./metrics-server.js');
-  const worker = startWorker({ redisUrl, stage, concurrency, lockMs, graceMs });
+  const connectTimeoutMs = envMs('NEXTLONG_REDIS_CONNECT_TIMEOUT_MS', DEFAULT_REDIS_CONNECT_TIMEOUT_MS);
+  const worker = await startWorker({ redisUrl, stage, concurrency, lockMs, graceMs, connectTimeoutMs, allowedOutputs: allowedOutputsOf() });
   const server = await serveMetrics(v.metrics as string | undefined, () => worker.ready());
   const stop = () => void worker.shutdown();
   process.once('SIGTERM', stop);
@@ -50,12 +51,19 @@ export async function workerCommand(args: string[]): Promise<number> {
 
 /** `nextlong coordinator --redis <url> <run flags>`: plan, enqueue, wait, finalize. */
 export async function coordinatorCommand(redisUrl: string, config: import('@nextlong/core').RunConfig, metrics: string | undefined, quiet: boolean): Promise<number> {
-  const { runCoordinator } = await import('@nextlong/fleet');
+  const { runCoordinator, envMs, DEFAULT_REDIS_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_OUTAGE_MS } = await import('@nextlong/fleet');
   const { serveMetrics } = await import('./metrics-server.js');
   const { formatSummary } = await import('./summary.js');
+  // bounds of waiting on Redis and the warnings' delays (tests shorten them)
+  const timing = {
+    connectTimeoutMs: envMs('NEXTLONG_REDIS_CONNECT_TIMEOUT_MS', DEFAULT_REDIS_CONNECT_TIMEOUT_MS),
+    redisOutageMs: envMs('NEXTLONG_REDIS_OUTAGE_SECONDS', DEFAULT_REDIS_OUTAGE_MS, 1000),
+    noWorkersWarnMs: envMs('NEXTLONG_NO_WORKERS_WARN_SECONDS', 10_000, 1000),
+    overdueFloorMs: envMs('NEXTLONG_OVERDUE_FLOOR_SECONDS', 60_000, 1000),
+  };
   const server = await serveMetrics(metrics, () => true);
   try {
-    const manifest = await runCoordinator({ redisUrl, config, quiet });
+    const manifest = await runCoordinator({ redisUrl, config, quiet, ...timing });
     process.stdout.write(formatSummary(manifest));
     // let Prometheus scrape the final counts before the process goes away
     const linger = Number(process.env.NEXTLONG_METRICS_LINGER_SECONDS ?? 15);

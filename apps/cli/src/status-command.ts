@@ -6,8 +6,10 @@ import { isDone, keys, readPlan } from '@nextlong/pipeline';
 export async function statusCommand(v: Record<string, unknown>): Promise<number> {
   if (v.redis || v.run) {
     if (!v.redis || !v.run) throw new ConfigError('status needs both --redis <url> and --run <id>');
-    const { fleetStatus } = await import('@nextlong/fleet');
-    process.stdout.write((await fleetStatus(v.redis as string, v.run as string)) + '\n');
+    const { fleetStatus, envMs, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } = await import('@nextlong/fleet');
+    const { redisUrlOf } = await import('./fleet-commands.js');
+    const connectTimeoutMs = envMs('NEXTLONG_REDIS_CONNECT_TIMEOUT_MS', DEFAULT_REDIS_CONNECT_TIMEOUT_MS);
+    process.stdout.write((await fleetStatus(redisUrlOf({ redis: v.redis as string }), v.run as string, connectTimeoutMs)) + '\n');
     return 0;
   }
   const out = v.out as string | undefined;

@@ -1,20 +1,26 @@
 import { Queue } from 'bullmq';
-import { PermanentError, type RunConfig } from '@nextlong/core';
-import { finalizeRun, planRun, Progress, type Manifest, type RunPlan, type Stage } from '@nextlong/pipeline';
-import { openObjectStore, type StreamingObjectStore } from '@nextlong/storage';
+import type { RunConfig } from '@nextlong/core';
+import { finalizeRun, planRun, type Manifest, type Stage } from '@nextlong/pipeline';
+import { openObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
-import { DEFAULT_JOB_OPTIONS, jobIdOf, queueOf, QUEUES, runKey, type JobPayload } from './jobs.js';
-import { connectRedis } from './redis.js';
-import { setQueueCounts, setRunInfo, setShardCounts } from '@nextlong/metrics';
+import { setRunInfo } from '@nextlong/metrics';
+import { QUEUES, runKey, type WorkerStage } from './jobs.js';
+import { DEFAULT_REDIS_CONNECT_TIMEOUT_MS, isRedisConnectionError, RedisLink } from './redis.js';
+import { runStage, type StageTiming } from './stage-wait.js';
 
-export interface CoordinatorOptions {
+export interface CoordinatorOptions extends Partial<StageTiming> {
   redisUrl: string;
   config: RunConfig;
-  /** How often to look at done markers and failed jobs. */
-  pollMs?: number;
+  /** Give up when Redis cannot be reached at start within this long (default 30 s). */
+  connectTimeoutMs?: number;
+  /** Give up when Redis stays unreachable this long once the run is under way (default 5 min). */
+  redisOutageMs?: number;
   quiet?: boolean;
   signal?: AbortSignal;
 }
+
+/** Default bound of a Redis outage the coordinator waits out. */
+export const DEFAULT_REDIS_OUTAGE_MS = 5 * 60_000;
 
 /**
  * The fleet coordinator: plan, enqueue each stage's shards, wait at the barrier, finalize.
@@ -23,85 +29,52 @@ export interface CoordinatorOptions {
  */
 export async function runCoordinator(o: CoordinatorOptions): Promise<Manifest> {
   const t0 = performance.now();
-  const store = openObjectStore(o.config.out);
-  const plan = await planRun(o.config, store, loadTokenizer(o.config.tokenizer));
-  const redis = connectRedis(o.redisUrl);
-  const queues: Record<string, Queue> = { [QUEUES.embed]: new Queue(QUEUES.embed, { connection: redis }), [QUEUES.synth]: new Queue(QUEUES.synth, { connection: redis }) };
-  const timings: Record<string, number> = { plan_seconds: secs(t0) };
+  const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
+  const link = new RedisLink(o.redisUrl, { outageBudgetMs: o.redisOutageMs ?? DEFAULT_REDIS_OUTAGE_MS, connectTimeoutMs });
+  const queues = {} as Record<WorkerStage, Queue>;
   try {
-    await redis.hset(runKey(plan.runId), { out: o.config.out, createdAt: plan.createdAt });
+    // Redis first: a wrong URL or password is told before minutes of planning
+    await link.ready();
+    const store = openObjectStore(o.config.out);
+    const plan = await planRun(o.config, store, loadTokenizer(o.config.tokenizer));
+    for (const ws of ['embed', 'synth'] as const) {
+      queues[ws] = new Queue(QUEUES[ws], { connection: link.client });
+      // connection errors are the link's to report (one line per outage), never a stack trace each
+      queues[ws].on('error', (err) => link.noteError(err));
+    }
+    const timings: Record<string, number> = { plan_seconds: secs(t0) };
     setRunInfo(plan.runId);
-    const stages: [Stage, string[], number][] = [
-      ['embed', plan.poolShards.map((s) => s.id), plan.poolShards.length],
-      ['index', ['index'], 1],
-      ['synth', plan.inputShards.map((s) => s.id), plan.inputShards.length],
+    const timing: StageTiming = {
+      pollMs: o.pollMs ?? 500,
+      recheckMs: o.recheckMs ?? 2000,
+      noWorkersWarnMs: o.noWorkersWarnMs ?? 10_000,
+      overdueFloorMs: o.overdueFloorMs ?? 60_000,
+    };
+    const ctx = { link, queues, store, plan, out: o.config.out, timing, quiet: o.quiet, signal: o.signal };
+    const stages: [Stage, string[]][] = [
+      ['embed', plan.poolShards.map((s) => s.id)],
+      ['index', ['index']],
+      ['synth', plan.inputShards.map((s) => s.id)],
     ];
     for (const [stage, ids] of stages) {
       const s0 = performance.now();
-      await runStage(o, plan, store, queues[queueOf(stage)]!, stage, ids);
+      await runStage(ctx, stage, ids);
       timings[`${stage}_seconds`] = secs(s0);
     }
     timings.total_seconds = secs(t0);
     const manifest = await finalizeRun(store, plan, timings);
-    await redis.hset(runKey(plan.runId), { finishedAt: manifest.finished_at });
+    await link.client.hset(runKey(plan.runId), { finishedAt: manifest.finished_at });
     return manifest;
+  } catch (err) {
+    // a command rejected because the link gave up or met a fatal error: say that, not "Connection is closed"
+    throw link.failure ?? (isRedisConnectionError(err) && link.outageSince !== undefined ? new Error(`redis at ${link.where}: ${(err as Error).message}`) : err);
   } finally {
-    await Promise.all(Object.values(queues).map((q) => q.close()));
-    redis.disconnect();
+    // with Redis gone, closing the queues would wait for an 'end' that never comes: the link's close ends them all
+    if (!link.failure) await Promise.all(Object.values(queues).map((q) => q.close().catch(() => {})));
+    link.close();
   }
 }
 
 function secs(t0: number): number {
   return Math.round(performance.now() - t0) / 1000;
-}
-
-async function doneSet(store: StreamingObjectStore, stage: Stage): Promise<Set<string>> {
-  const done = new Set<string>();
-  const prefix = `done/${stage}/`;
-  for await (const k of store.list(prefix)) done.add(k.slice(prefix.length));
-  return done;
-}
-
-/** Enqueues the stage's unfinished shards and waits until every one has its done marker. */
-async function runStage(o: CoordinatorOptions, plan: RunPlan, store: StreamingObjectStore, queue: Queue, stage: Stage, ids: string[]): Promise<void> {
-  let done = await doneSet(store, stage);
-  const pending = ids.filter((id) => !done.has(id));
-  const payload = (shard: string): JobPayload => ({ runId: plan.runId, stage, shard, out: o.config.out });
-  // a job left failed by an earlier attempt is retried now: restarting is the user's retry
-  for (const id of pending) {
-    const job = await queue.getJob(jobIdOf(payload(id)));
-    if (job && (await job.isFailed())) await job.remove();
-  }
-  await queue.addBulk(pending.map((id) => ({ name: stage, data: payload(id), opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIdOf(payload(id)) } })));
-  const bar = new Progress(stage, ids.length, 'shards', process.stderr, o.quiet);
-  bar.add(ids.length - pending.length);
-  let seen = ids.length - pending.length;
-  const want = new Set(ids);
-  const failedBefore = await queue.getFailedCount();
-  for (;;) {
-    done = await doneSet(store, stage);
-    const n = [...want].filter((id) => done.has(id)).length;
-    if (n > seen) bar.add(n - seen);
-    seen = n;
-    const counts = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
-    setQueueCounts(queue.name, counts);
-    setShardCounts(stage, { done: n, active: counts.active ?? 0, pending: ids.length - n - (counts.active ?? 0), failed: 0 });
-    if (n === ids.length) break;
-    await failIfAnyFailed(queue, jobIdOf(payload('')), stage, failedBefore);
-    o.signal?.throwIfAborted();
-    await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
-  }
-  bar.finish();
-  setShardCounts(stage, { done: ids.length });
-}
-
-/** Jobs of this run and stage that failed for good (retries exhausted or unrecoverable). */
-async function failIfAnyFailed(queue: Queue, idPrefix: string, stage: Stage, failedBefore: number): Promise<void> {
-  // only look through the failed set when it has grown: old runs' failures are kept for days
-  if ((await queue.getFailedCount()) <= failedBefore) return;
-  const failed = (await queue.getJobs(['failed'])).filter((j) => j.id?.startsWith(idPrefix));
-  if (failed.length) {
-    const lines = failed.map((j) => `${j.id}: ${j.failedReason}`);
-    throw new PermanentError(`${failed.length} ${stage} shard(s) failed for good; fix the cause and start the coordinator again to retry them:\n  ${lines.join('\n  ')}`);
-  }
 }

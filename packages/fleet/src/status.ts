@@ -2,12 +2,19 @@ import { Queue } from 'bullmq';
 import { isDone, readPlan, type Stage } from '@nextlong/pipeline';
 import { openObjectStore } from '@nextlong/storage';
 import { QUEUES, runKey } from './jobs.js';
-import { connectRedis } from './redis.js';
+import { DEFAULT_REDIS_CONNECT_TIMEOUT_MS, RedisLink } from './redis.js';
 
-/** `nextlong status --redis <url> --run <id>`: per stage shards done / total, queue counts, failures. */
-export async function fleetStatus(redisUrl: string, runId: string): Promise<string> {
-  const redis = connectRedis(redisUrl);
+/**
+ * `nextlong status --redis <url> --run <id>`: per stage shards done / total, queue counts,
+ * connected workers, failures. Gives up (ConfigError) when Redis cannot be reached within
+ * `connectTimeoutMs` or refuses the credentials or TLS, rather than waiting for ever.
+ */
+export async function fleetStatus(redisUrl: string, runId: string, connectTimeoutMs = DEFAULT_REDIS_CONNECT_TIMEOUT_MS): Promise<string> {
+  const link = new RedisLink(redisUrl, { connectTimeoutMs, outageBudgetMs: connectTimeoutMs });
+  const queues: Queue[] = [];
   try {
+    await link.ready();
+    const redis = link.client;
     const info = await redis.hgetall(runKey(runId));
     if (!info.out) throw new Error(`run ${runId} is not known to this Redis`);
     const store = openObjectStore(info.out);
@@ -26,14 +33,19 @@ export async function fleetStatus(redisUrl: string, runId: string): Promise<stri
     }
     for (const name of Object.values(QUEUES)) {
       const q = new Queue(name, { connection: redis });
+      queues.push(q);
+      q.on('error', (err) => link.noteError(err));
       const c = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+      const workers = await q.getWorkersCount();
       const failed = (await q.getJobs(['failed'])).filter((j) => j.id?.startsWith(`${runId}-`));
-      lines.push(`queue ${name}: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      lines.push(`queue ${name}: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')}; ${workers} worker(s) connected`);
       for (const j of failed) lines.push(`  failed ${j.id}: ${j.failedReason}`);
-      await q.close();
     }
     return lines.join('\n');
+  } catch (err) {
+    throw link.failure ?? err;
   } finally {
-    redis.disconnect();
+    if (!link.failure) await Promise.all(queues.map((q) => q.close().catch(() => {})));
+    link.close();
   }
 }

@@ -1,9 +1,11 @@
+import os from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { isConfigError, isPermanent } from '@nextlong/core';
-import { readPlan, RunContext, runShard, type ShardStats } from '@nextlong/pipeline';
+import { RunContext, runShard, type ShardStats } from '@nextlong/pipeline';
 import { openObjectStore } from '@nextlong/storage';
+import { checkJobRun } from './job-guard.js';
 import { JobPayloadSchema, QUEUES, type JobPayload, type WorkerStage } from './jobs.js';
-import { connectRedis, redactRedisUrl } from './redis.js';
+import { isRedisConnectionError, RedisLink } from './redis.js';
 import { initStageMetrics, metrics } from '@nextlong/metrics';
 
 export interface WorkerOptions {
@@ -15,19 +17,37 @@ export interface WorkerOptions {
   lockMs: number;
   /** On SIGTERM: how long running shards may take before they are handed back. */
   graceMs: number;
+  /** Output prefixes this worker may write to (NEXTLONG_ALLOWED_OUTPUTS); empty: any registered output. */
+  allowedOutputs?: readonly string[];
+  /** Give up when Redis cannot be reached at start within this long (default 30 s). */
+  connectTimeoutMs?: number;
+  /** The worker's name in `CLIENT LIST` (how the coordinator counts workers); default host-pid. */
+  name?: string;
   log?: (line: string) => void;
 }
 
 export interface RunningWorker {
   /** Stops taking jobs; running shards finish or are handed back within the grace period. */
   shutdown(): Promise<void>;
+  /** Resolves after shutdown; rejects with a ConfigError when Redis refuses authentication or TLS. */
   readonly closed: Promise<void>;
   ready(): boolean;
 }
 
-/** A fleet worker: takes shard jobs of one stage and runs them with the pipeline's runShard. */
-export function startWorker(o: WorkerOptions): RunningWorker {
+/**
+ * A fleet worker: takes shard jobs of one stage and runs them with the pipeline's runShard.
+ * Resolves once connected to Redis; rejects (ConfigError) when it cannot connect within
+ * `connectTimeoutMs` or Redis refuses its credentials or TLS.
+ */
+export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const link = new RedisLink(o.redisUrl, { connectTimeoutMs: o.connectTimeoutMs, log });
+  try {
+    await link.ready();
+  } catch (err) {
+    link.close();
+    throw err;
+  }
   // one context (model session, index) per run; idle ones beyond the newest two are closed so
   // a long-lived worker serving many runs does not grow without bound
   const contexts = new Map<string, { ctx: Promise<RunContext>; active: number }>();
@@ -40,9 +60,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     if (entry) contexts.delete(key); // re-insert: the map's order is recency
     else {
       const ctx = (async () => {
-        const store = openObjectStore(p.out);
-        const plan = await readPlan(store);
-        if (!plan || plan.runId !== p.runId) throw new UnrecoverableError(`run ${p.runId} not found in ${store.root}`);
+        const { plan, store } = await checkJobRun(p, link.client, (out) => openObjectStore(out), o.allowedOutputs);
         return new RunContext(plan, store);
       })();
       ctx.catch(() => contexts.delete(key));
@@ -106,9 +124,10 @@ export function startWorker(o: WorkerOptions): RunningWorker {
   };
 
   initStageMetrics(o.stage === 'embed' ? ['embed', 'index'] : ['synth']);
-  const connection = connectRedis(o.redisUrl);
+  const connection = link.client;
   const worker = new Worker(QUEUES[o.stage], processJob, {
     connection,
+    name: o.name ?? `${os.hostname()}-${process.pid}`,
     concurrency: o.concurrency,
     lockDuration: o.lockMs,
     stalledInterval: Math.max(1000, Math.floor(o.lockMs / 2)),
@@ -118,9 +137,13 @@ export function startWorker(o: WorkerOptions): RunningWorker {
   let ready = false;
   worker.on('ready', () => {
     ready = true;
-    log(`worker ${o.stage} ready on ${redactRedisUrl(o.redisUrl)} (concurrency ${o.concurrency})`);
+    log(`worker ${o.stage} ready on ${link.where} (concurrency ${o.concurrency})`);
   });
-  worker.on('error', (err) => log(`worker error: ${err.message}`));
+  worker.on('error', (err) => {
+    link.noteError(err);
+    // an outage is one `retry redis` line (RedisLink), a fatal error one line at exit
+    if (!isRedisConnectionError(err) && !link.fatal) log(`worker error: ${err.message}`);
+  });
   worker.on('stalled', (jobId) => {
     metrics.jobsStalled.inc({ stage: o.stage });
     log(`job ${jobId} stalled: its lock expired and it goes back to the queue`);
@@ -130,7 +153,14 @@ export function startWorker(o: WorkerOptions): RunningWorker {
   });
   let closing: Promise<void> | undefined;
   let resolveClosed!: () => void;
-  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let rejectClosed!: (e: Error) => void;
+  const closed = new Promise<void>((res, rej) => ((resolveClosed = res), (rejectClosed = rej)));
+  link.onFatal((e) => {
+    // no retry fixes credentials or TLS: stop at once; running shards go back to the queue when their locks expire
+    void worker.close(true).catch(() => {});
+    link.close();
+    rejectClosed(e);
+  });
 
   return {
     ready: () => ready && !closing,
@@ -145,7 +175,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
         await worker.close();
         clearTimeout(timer);
         for (const e of contexts.values()) await e.ctx.then((x) => x.close()).catch(() => {});
-        connection.disconnect();
+        link.close();
         resolveClosed();
       })();
       return closing;

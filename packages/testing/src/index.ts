@@ -6,3 +6,4 @@ export * from './parquet-fixture.js';
 export * from './redis.js';
 export * from './qdrant-simulator.js';
 export * from './test-helpers.js';
+export * from './s3-fault-proxy.js';

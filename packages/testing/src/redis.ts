@@ -8,6 +8,16 @@ export interface RedisHandle {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** kill -9 of the server; its folder (and AOF file, if any) stays for `restart`. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and folder (after `kill`, or stops it first). */
+  restart(): Promise<void>;
+}
+
+export interface StartRedisOptions {
+  password?: string;
+  /** Append-only file on, fsync'd on every write: a kill -9 loses nothing acknowledged. */
+  appendonly?: boolean;
 }
 
 /** A free TCP port on loopback. */
@@ -26,7 +36,7 @@ export async function freePort(): Promise<number> {
  * Starts our own `redis-server` (from PATH) on a free port with a temporary folder — never the
  * machine's shared instance on 6379.
  */
-export async function startRedis(opts: { password?: string } = {}): Promise<RedisHandle> {
+export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHandle> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nextlong-redis-'));
   const port = await freePort();
   const args = [
@@ -39,11 +49,40 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
     '--save',
     '',
     '--appendonly',
-    'no',
+    opts.appendonly ? 'yes' : 'no',
     '--maxmemory-policy',
     'noeviction',
   ];
+  if (opts.appendonly) args.push('--appendfsync', 'always');
   if (opts.password) args.push('--requirepass', opts.password);
+  let child = await spawnRedis(args);
+  const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
+  const auth = opts.password ? `:${encodeURIComponent(opts.password)}@` : '';
+  return {
+    url: `redis://${auth}127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited(child);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+    async restart() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited(child);
+      }
+      child = await spawnRedis(args);
+    },
+  };
+}
+
+async function spawnRedis(args: string[]): Promise<ChildProcess> {
   const child: ChildProcess = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -57,16 +96,5 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
       }
     });
   });
-  const auth = opts.password ? `:${encodeURIComponent(opts.password)}@` : '';
-  return {
-    url: `redis://${auth}127.0.0.1:${port}`,
-    port,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return child;
 }
