@@ -39,12 +39,15 @@ export async function workerCommand(args: string[]): Promise<number> {
   const { allowedOutputsOf, envMs, startWorker, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } = await import('@nextlong/fleet');
   const { serveMetrics } = await import('./metrics-server.js');
   const connectTimeoutMs = envMs('NEXTLONG_REDIS_CONNECT_TIMEOUT_MS', DEFAULT_REDIS_CONNECT_TIMEOUT_MS);
-  const worker = await startWorker({ redisUrl, stage, concurrency, lockMs, graceMs, connectTimeoutMs, allowedOutputs: allowedOutputsOf() });
-  const server = await serveMetrics(v.metrics as string | undefined, () => worker.ready());
-  const stop = () => void worker.shutdown();
+  // metrics first: a taken --metrics address is a configuration error before any job is taken
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  const server = await serveMetrics(v.metrics as string | undefined, () => worker?.ready() ?? false);
+  worker = await startWorker({ redisUrl, stage, concurrency, lockMs, graceMs, connectTimeoutMs, allowedOutputs: allowedOutputsOf() });
+  const started = worker;
+  const stop = () => void started.shutdown();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  await worker.closed;
+  await started.closed;
   await server?.close();
   return 0;
 }

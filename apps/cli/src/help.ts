@@ -78,6 +78,11 @@ the manifest. Starting it again with the same flags continues the same run.
   --redis <url>                redis:// or rediss:// URL (REDIS_URL)
   <run flags>                  every flag of \`nextlong run\` (see nextlong run --help)
 ${METRICS_FLAG}  --quiet                      no progress lines
+
+Environment: NEXTLONG_REDIS_CONNECT_TIMEOUT_MS (30000: give up connecting at start, exit 2),
+NEXTLONG_REDIS_OUTAGE_SECONDS (300: give up on a Redis outage mid-run, exit 1; the same command
+resumes), NEXTLONG_NO_WORKERS_WARN_SECONDS (10: "waiting for embed workers (0 connected)"),
+NEXTLONG_OVERDUE_FLOOR_SECONDS (60: a shard running over max(5 x p99, this) is logged).
 `,
   worker: `Usage: nextlong worker --stage embed|synth --redis <url> [options]
 
@@ -89,5 +94,10 @@ A fleet worker: takes shard jobs of one stage from Redis and runs them until SIG
   --concurrency 1              jobs at once (NEXTLONG_WORKER_CONCURRENCY)
   --lock-ms 30000              BullMQ lock duration, renewed every half (NEXTLONG_LOCK_MS)
   --grace-seconds 25           on SIGTERM, time before running shards are handed back
-${METRICS_FLAG}`,
+${METRICS_FLAG}
+A job is refused (failed for good, nothing read) unless its run was registered in Redis by a
+coordinator with the same output, and run.json there hashes to the job's run id.
+Environment: NEXTLONG_ALLOWED_OUTPUTS (comma-separated prefixes a job's output must start with),
+NEXTLONG_REDIS_CONNECT_TIMEOUT_MS (30000). Wrong Redis password or TLS problems exit 2.
+`,
 };
