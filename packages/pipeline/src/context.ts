@@ -17,14 +17,20 @@ import type { RunPlan } from './run-state.js';
 export class RunContext {
   private embedder?: Promise<Embedder>;
   private searcher?: Promise<VectorSearcher>;
-  readonly tokenizer: Tokenizer;
+  private loadedTokenizer?: Tokenizer;
   constructor(
     readonly plan: RunPlan,
     readonly store: StreamingObjectStore,
     /** Folder for temporary files on this machine. */
     readonly tmpDir: string = tmpDirFor(store, plan.runId),
-  ) {
-    this.tokenizer = loadTokenizer(plan.config.tokenizer);
+  ) {}
+
+  /**
+   * Loaded on first use: only synth needs it, and loading Llama-3's takes over a second of
+   * synchronous work that would hold an embed or index job's event loop (and its BullMQ lock).
+   */
+  get tokenizer(): Tokenizer {
+    return (this.loadedTokenizer ??= loadTokenizer(this.plan.config.tokenizer));
   }
 
   static forOut(plan: RunPlan): RunContext {

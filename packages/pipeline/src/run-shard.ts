@@ -4,6 +4,7 @@ import type { RunContext } from './context.js';
 import { recordShardMetrics } from './instrument.js';
 import { isDone, keys, readStats, type Stage } from './run-state.js';
 import { emptyStats, type ShardStats } from './stats.js';
+import { resolveDuplicates } from './steps/duplicates.js';
 import { embedShard } from './steps/embed.js';
 import { synthShard } from './steps/synth.js';
 
@@ -23,6 +24,8 @@ export async function runShard(
   if (await isDone(ctx.store, stage, shardId)) return readStats<ShardStats>(ctx.store, stage, shardId);
   const started = performance.now();
   let stats: ShardStats;
+  // duplicate ids are resolved before the index is built (steps/duplicates.ts)
+  if (stage === 'index') await resolveDuplicates(ctx, signal);
   if (stage === 'index' && ctx.plan.config.vectors === 'qdrant') {
     // Qdrant indexes as points arrive: the barrier is all this stage needs
     stats = emptyStats('index', shardId);
@@ -41,6 +44,7 @@ export async function runShard(
           last = done;
         };
       })(),
+      signal,
     });
     stats.chunks_indexed = built.chunks;
   } else {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { textHash } from '@nextlong/core';
+import { Index, MetricKind, ScalarKind } from 'usearch';
 import { INDEX_FILE_NAMES } from './index-layout.js';
 import { buildSegmentsIndex } from './segments-build.js';
 import { writeSegment } from './segment-format.js';
@@ -61,6 +63,76 @@ describe('buildSegmentsIndex', () => {
     } finally {
       await a.cleanup();
       await b.cleanup();
+    }
+  });
+
+  test('the graph built in the worker thread is byte-identical to one built on the main thread', async () => {
+    const { store, dir, cleanup } = await tempStore();
+    try {
+      await writeFixture(store);
+      await buildSegmentsIndex(store, params);
+      // The reference: what the build did on the caller's thread before — one single-threaded
+      // insert per segment, in key order (s0, s1, s2), then save.
+      const ref = new Index({
+        dimensions: dim,
+        metric: MetricKind.Cos,
+        quantization: ScalarKind.F32,
+        connectivity: params.connectivity,
+        expansion_add: params.expansionAdd,
+        expansion_search: params.expansionSearch,
+        multi: false,
+      });
+      for (const [from, to] of [
+        [0, 1000],
+        [1000, 2000],
+        [2000, 3000],
+      ]) {
+        const vectors = new Float32Array((to - from) * dim);
+        all.slice(from, to).forEach((p, j) => vectors.set(p.vector, j * dim));
+        ref.add(
+          BigUint64Array.from({ length: to - from }, (_, j) => BigInt(from + j)),
+          vectors,
+          1,
+        );
+      }
+      ref.save(path.join(dir, 'reference.usearch'));
+      const sha = async (f: string) =>
+        createHash('sha256')
+          .update(await readFile(f))
+          .digest('hex');
+      expect(await sha(store.localPath('index/hnsw.usearch'))).toBe(await sha(path.join(dir, 'reference.usearch')));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('an abort stops the build: it rejects with the reason, publishes nothing and leaves no scratch folder', async () => {
+    const { store, cleanup } = await tempStore();
+    try {
+      await writeFixture(store);
+      const ac = new AbortController();
+      const reason = new Error('worker shutting down');
+      const done: number[] = [];
+      const build = buildSegmentsIndex(store, {
+        ...params,
+        signal: ac.signal,
+        onProgress: (d) => {
+          done.push(d);
+          ac.abort(reason);
+        },
+      });
+      await expect(build).rejects.toBe(reason);
+      expect(done).toEqual([1]);
+      expect(await store.exists('index/index.json')).toBe(false);
+      expect(await store.exists('index/hnsw.usearch')).toBe(false);
+      // the scratch folder goes once the build thread has exited
+      const scratch = async () => (await readdir(store.localPath('index'))).filter((n) => n.includes('.tmp-build-'));
+      for (let i = 0; i < 100 && (await scratch()).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await scratch()).toEqual([]);
+      // an aborted signal fails a new build at once
+      await expect(buildSegmentsIndex(store, { ...params, signal: ac.signal })).rejects.toBe(reason);
+    } finally {
+      await cleanup();
     }
   });
 

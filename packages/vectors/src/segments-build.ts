@@ -1,7 +1,7 @@
 import { open, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { ObjectStore } from '@nextlong/core';
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import { HnswBuildWorker } from './hnsw-build-worker.js';
 import {
   ChunkTableBuilder,
   INDEX_DESCRIPTOR_KEY,
@@ -42,7 +42,10 @@ interface Outputs {
 /**
  * Builds the ANN index from every segment under `index/segments/`. Determinism (DESIGN §3.4):
  * segments are read in sorted key order, keys are assigned 0..n-1 in that order, and usearch
- * inserts with one thread, so the same segments always give byte-identical files.
+ * inserts with one thread, one call per segment, so the same segments always give byte-identical
+ * files. The graph lives in a worker thread (hnsw-build-worker.ts): inserts and the save never
+ * block this thread's event loop, and the next segment is read while the previous one is inserted.
+ * An abort rejects at once; the thread stops after the native call it is in.
  */
 export async function buildSegmentsIndex(store: ObjectStore, opts: BuildSegmentsOptions): Promise<BuildSegmentsResult> {
   const { signal } = opts;
@@ -53,6 +56,8 @@ export async function buildSegmentsIndex(store: ObjectStore, opts: BuildSegments
   await store.delete(INDEX_DESCRIPTOR_KEY, signal);
 
   const staging = await Staging.create(store, INDEX_DIR, opts.workDir);
+  const graph: Graph = {};
+  let finished = false;
   try {
     const out: Outputs = {
       texts: await open(staging.path(INDEX_FILE_NAMES.texts), 'w'),
@@ -61,12 +66,14 @@ export async function buildSegmentsIndex(store: ObjectStore, opts: BuildSegments
     };
     let built: Awaited<ReturnType<typeof addSegments>>;
     try {
-      built = await addSegments(store, keys, params, out, opts);
+      built = await addSegments(store, keys, params, out, graph, opts);
     } finally {
       await Promise.all([out.texts.close(), out.vectors.close(), out.docs.close()]);
     }
-    const { index, table, docs, dim } = built;
-    index.save(staging.path(INDEX_FILE_NAMES.hnsw));
+    const { table, docs, dim } = built;
+    // Every segment empty: still a valid (empty) index, so synth reports "pool ran out".
+    graph.worker ??= await HnswBuildWorker.open(dim, params, signal);
+    await graph.worker.save(staging.path(INDEX_FILE_NAMES.hnsw));
     await writeFile(staging.path(INDEX_FILE_NAMES.chunks), encodeChunkTable(table.table()));
 
     const files = {} as Record<IndexFileRole, IndexFileInfo>;
@@ -88,9 +95,14 @@ export async function buildSegmentsIndex(store: ObjectStore, opts: BuildSegments
     };
     // Written last: a reader that sees the descriptor sees a complete index.
     await store.put(INDEX_DESCRIPTOR_KEY, JSON.stringify(desc, null, 2) + '\n', signal);
+    finished = true;
     return { chunks: table.count, docs, dim };
   } finally {
-    await staging.dispose();
+    // After a failure or an abort the thread may still be inside one insert: return at once and
+    // remove the scratch folder once it has exited (it could otherwise write into it meanwhile).
+    const cleanup = (graph.worker?.terminate() ?? Promise.resolve()).then(() => staging.dispose());
+    if (finished) await cleanup;
+    else cleanup.catch(() => {});
   }
 }
 
@@ -101,22 +113,29 @@ async function listSegmentKeys(store: ObjectStore, signal?: AbortSignal): Promis
   return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-async function addSegments(store: ObjectStore, keys: string[], params: HnswParams, out: Outputs, opts: BuildSegmentsOptions) {
-  let index: Index | undefined;
+/** The build's graph thread, started at the first non-empty segment (whose dim is the index's). */
+interface Graph {
+  worker?: HnswBuildWorker;
+}
+
+async function addSegments(store: ObjectStore, keys: string[], params: HnswParams, out: Outputs, graph: Graph, opts: BuildSegmentsOptions) {
   let dim = 0;
   const table = new ChunkTableBuilder();
   const docOrds = new Map<string, number>();
   let textBytes = 0;
+  // The previous segment's insert (then its progress report), running while this one is read.
+  let inserting: Promise<void> = Promise.resolve();
   for (let s = 0; s < keys.length; s++) {
     opts.signal?.throwIfAborted();
     const seg = decodeSegment(await store.get(keys[s], opts.signal), `${store.root}/${keys[s]}`);
     if (s === 0) dim = seg.dim;
     if (seg.count > 0) {
-      if (index === undefined) index = newIndex((dim = seg.dim), params);
+      if (graph.worker === undefined) graph.worker = await HnswBuildWorker.open((dim = seg.dim), params, opts.signal);
       else if (seg.dim !== dim)
         throw new Error(`segment ${store.root}/${keys[s]}: dim ${seg.dim} differs from ${dim} of the segments before it`);
     }
     const keep = keptRows(seg);
+    let rows: { ids: BigUint64Array; vectors: Float32Array } | undefined;
     if (keep.length > 0) {
       const first = table.count;
       const texts: Uint8Array[] = [];
@@ -133,30 +152,20 @@ async function addSegments(store: ObjectStore, keys: string[], params: HnswParam
         texts.push(seg.texts[i]);
       }
       const vectors = keep.length === seg.count ? seg.vectors : gatherRows(seg.vectors, seg.dim, keep);
-      const ids = BigUint64Array.from({ length: keep.length }, (_, j) => BigInt(first + j));
-      // threads = 1: a parallel insert races on the graph and can change neighbours.
-      index!.add(ids, vectors, 1);
+      rows = { ids: BigUint64Array.from({ length: keep.length }, (_, j) => BigInt(first + j)), vectors };
       // writeFile on a handle appends at the current position and loops until all is written.
+      // Before the insert, which moves the vectors' buffer to the graph thread.
       await out.vectors.writeFile(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
       await out.texts.writeFile(Buffer.concat(texts));
       if (newDocs.length > 0) await out.docs.writeFile(newDocs.join(''));
     }
-    opts.onProgress?.(s + 1, keys.length);
+    await inserting; // one insert at a time, in key order: the graph depends on the order
+    const done = s + 1;
+    inserting = (rows ? graph.worker!.add(rows.ids, rows.vectors) : Promise.resolve(0)).then(() => opts.onProgress?.(done, keys.length));
+    inserting.catch(() => {}); // awaited in the next round or below; meanwhile not "unhandled"
   }
-  // Every segment empty: still a valid (empty) index, so synth reports "pool ran out".
-  return { index: index ?? newIndex(dim, params), table, docs: docOrds.size, dim };
-}
-
-function newIndex(dim: number, params: HnswParams): Index {
-  return new Index({
-    dimensions: dim,
-    metric: MetricKind.Cos,
-    quantization: ScalarKind.F32,
-    connectivity: params.connectivity,
-    expansion_add: params.expansionAdd,
-    expansion_search: params.expansionSearch,
-    multi: false,
-  });
+  await inserting;
+  return { table, docs: docOrds.size, dim };
 }
 
 /** Rows to index: empty-text chunks are not indexed (DESIGN §3.1). */

@@ -18,6 +18,7 @@ import {
 } from './index-layout.js';
 import { download, readWhole } from './local-files.js';
 import { dotRow, exactTopK, rescore, type Ranked } from './scoring.js';
+import { SLICE_BUDGET_MS, TimeSlicer } from './time-slices.js';
 
 export interface OpenSegmentsOptions {
   /** Where a non-local store's index files are downloaded (default: `<os tmp>/nextlong-index-cache`). */
@@ -108,12 +109,14 @@ export class SegmentsVectorIndex implements VectorSearcher {
   readonly dim: number;
   private readonly docOrdById = new Map<string, number>();
   private readonly docChunkCounts: Uint32Array;
+  private readonly slicer: TimeSlicer;
   private closed = false;
 
   constructor(
     private readonly data: Loaded,
     private readonly threads: number,
   ) {
+    this.slicer = new TimeSlicer(SLICE_BUDGET_MS, threads);
     this.size = data.desc.chunks;
     this.dim = data.desc.dim;
     data.docIds.forEach((id, ord) => this.docOrdById.set(id, ord));
@@ -144,20 +147,28 @@ export class SegmentsVectorIndex implements VectorSearcher {
     // What a complete answer holds: never fewer hits than the pool can give (DESIGN §3.3).
     const want = Math.min(limit, this.size - excludedCount);
     const exactly = (q: Float32Array) => exactTopK(vectors, this.dim, this.size, q, want, skip);
-    let ranked: Ranked[][];
-    if (!hnsw) {
-      ranked = queries.map(exactly);
-    } else {
-      // Over-fetch by the excluded doc's chunk count so dropping them never shortens the list.
-      const k = Math.min(this.size, limit + excludedCount);
-      const res = hnsw.search(queries, k, this.threads) as BatchMatches | Matches;
-      ranked = queries.map((q, i) => {
-        const m = 'counts' in res ? res.get(i) : res;
-        const list = rescore(vectors, this.dim, q, Array.from(m.keys, Number), limit, skip);
-        // HNSW can come back short (a poorly connected graph region): brute force instead.
-        return list.length < want ? exactly(q) : list;
-      });
-    }
+    // Over-fetch by the excluded doc's chunk count so dropping them never shortens the list.
+    const k = Math.min(this.size, limit + excludedCount);
+    const ranked: Ranked[][] = new Array(queries.length);
+    // In time slices: a large batch on a large pool would hold the event loop for seconds. Each
+    // query is searched on its own, so where the slices fall never changes a result.
+    await this.slicer.run(
+      queries.length,
+      (start, end) => {
+        if (!hnsw) {
+          for (let i = start; i < end; i++) ranked[i] = exactly(queries[i]);
+          return;
+        }
+        const res = hnsw.search(queries.slice(start, end), k, this.threads) as BatchMatches | Matches;
+        for (let i = start; i < end; i++) {
+          const m = 'counts' in res ? res.get(i - start) : res;
+          const list = rescore(vectors, this.dim, queries[i], Array.from(m.keys, Number), limit, skip);
+          // HNSW can come back short (a poorly connected graph region): brute force instead.
+          ranked[i] = list.length < want ? exactly(queries[i]) : list;
+        }
+      },
+      signal,
+    );
     return ranked.map((list) => list.map((r) => this.hit(r)));
   }
 

@@ -1,0 +1,152 @@
+/**
+ * The usearch HNSW graph of an index build, held in a worker thread. An insert of one segment
+ * and the save of the graph are single synchronous native calls that take seconds to minutes on a
+ * large pool; on the caller's thread they would stall its event loop, and with it BullMQ's lock
+ * renewal (a fleet worker's job would be taken as stalled and run twice).
+ *
+ * Determinism (DESIGN §3.4): the thread makes exactly the calls the build would make itself, in
+ * the order they are posted — one `add(keys, vectors, 1)` per segment, then `save` — so the graph
+ * file is byte-identical to one built on the main thread. (The batch boundaries matter: usearch
+ * resets its level generator whenever an add grows the capacity, so a segment is never split.)
+ * The source is plain CommonJS in a string so it runs the same from src (tests) and dist.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { HnswParams } from './index-layout.js';
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Index, MetricKind, ScalarKind } = require(workerData.usearchPath);
+let index = null;
+function handle(msg) {
+  if (msg.op === 'open') {
+    index = new Index({
+      dimensions: msg.dim,
+      metric: MetricKind.Cos,
+      quantization: ScalarKind.F32,
+      connectivity: msg.params.connectivity,
+      expansion_add: msg.params.expansionAdd,
+      expansion_search: msg.params.expansionSearch,
+      multi: false,
+    });
+    return null;
+  }
+  // threads = 1: a parallel insert races on the graph and can change neighbours.
+  if (msg.op === 'add') return index.add(msg.keys, msg.vectors, 1), index.size();
+  if (msg.op === 'save') return index.save(msg.path), index.size();
+  throw new Error('unknown op ' + msg.op);
+}
+parentPort.on('message', (msg) => {
+  let reply;
+  try {
+    reply = { id: msg.id, ok: true, value: handle(msg) };
+  } catch (e) {
+    reply = { id: msg.id, ok: false, error: { name: e && e.name, message: String((e && e.message) || e) } };
+  }
+  parentPort.postMessage(reply);
+});
+`;
+
+/**
+ * The buffer of `a` when moving it hands over exactly `a` (a view of part of a buffer, an empty or
+ * a shared one is copied instead). Checked by tag, not instanceof: jest's realms differ.
+ */
+function movable(a: ArrayBufferView): ArrayBuffer[] {
+  const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.byteLength > 0;
+  return whole && Object.prototype.toString.call(a.buffer) === '[object ArrayBuffer]' ? [a.buffer as ArrayBuffer] : [];
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export class HnswBuildWorker {
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
+  private dead: unknown = null;
+  /** Settles when the thread has exited (after `terminate`, an error, or an abort). */
+  readonly exited: Promise<void>;
+  private readonly onAbort = () => this.stop(this.signal?.reason ?? new Error('index build aborted'));
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly signal?: AbortSignal,
+  ) {
+    worker.unref(); // an idle thread never keeps the process alive
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: { name?: string; message: string } }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) worker.unref();
+      if (m.ok) p.resolve(m.value);
+      else p.reject(Object.assign(new Error(`usearch: ${m.error?.message ?? 'error'}`), { name: m.error?.name ?? 'Error' }));
+    });
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => this.fail(new Error(`index build thread exited (code ${code})`)));
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Starts a thread holding an empty cosine/f32 graph of `dim` dimensions. */
+  static async open(dim: number, params: HnswParams, signal?: AbortSignal): Promise<HnswBuildWorker> {
+    signal?.throwIfAborted();
+    const usearchPath = createRequire(import.meta.url).resolve('usearch');
+    const w = new HnswBuildWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { usearchPath } }), signal);
+    try {
+      await w.call({ op: 'open', dim, params: { ...params } });
+      return w;
+    } catch (err) {
+      await w.terminate();
+      throw err;
+    }
+  }
+
+  /**
+   * Inserts one segment's rows (keys and row-major vectors); resolves with the graph size. The
+   * vectors' buffer is moved to the thread: the caller's array is detached once this is called.
+   */
+  add(keys: BigUint64Array, vectors: Float32Array): Promise<number> {
+    return this.call({ op: 'add', keys, vectors }, [keys, vectors].flatMap(movable)) as Promise<number>;
+  }
+
+  /** Writes the graph to `path`; resolves with the graph size. */
+  save(path: string): Promise<number> {
+    return this.call({ op: 'save', path }) as Promise<number>;
+  }
+
+  /** Stops the thread; resolves once it has exited (a native call in progress finishes first). */
+  async terminate(): Promise<void> {
+    this.stop(new Error('index build thread terminated'));
+    await this.exited;
+  }
+
+  /** Fails every call now and stops the thread without waiting for it (abort). */
+  private stop(reason: unknown): void {
+    this.fail(reason);
+    void this.worker.terminate();
+  }
+
+  private call(msg: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<unknown> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref(); // keep the process alive while a call is in flight
+      try {
+        this.worker.postMessage({ ...msg, id }, transfer);
+      } catch (err) {
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.worker.unref();
+        reject(err);
+      }
+    });
+  }
+
+  private fail(err: unknown): void {
+    this.dead ??= err;
+    this.signal?.removeEventListener('abort', this.onAbort);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
