@@ -13,7 +13,7 @@ export function formatSummary(m: Manifest): string {
   return [
     '',
     `NExtLong run ${m.run_id} done in ${m.timings.total_seconds!.toFixed(1)} s`,
-    `  documents   ${c.documents_read} read, ${c.documents_rejected} rejected, ${c.documents_unsampled} not sampled`,
+    `  documents   ${c.documents_read} read, ${c.documents_rejected} rejected${c.duplicate_ids ? ` (${c.duplicate_ids} duplicate ids: first occurrence kept)` : ''}, ${c.documents_unsampled} not sampled`,
     `  pool        ${c.chunks_indexed} chunks indexed`,
     `  sequences   ${c.sequences_written} written × ${m.config.targetTokens} tokens (${m.config.tokenizer}); discarded: ${discarded || 'none'}`,
     `  throughput  ${(c.output_tokens / m.timings.total_seconds!).toFixed(0)} output tokens/s, ${(c.sequences_written / Math.max(mins, 1e-9)).toFixed(1)} sequences/min`,

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { PermanentError, sleep } from '@nextlong/core';
-import { metrics, setShardCounts } from '@nextlong/metrics';
+import { metrics, setQueueCounts, setShardCounts } from '@nextlong/metrics';
 import { isDone, readStats, type RunPlan, type ShardStats, type Stage } from '@nextlong/pipeline';
 import type { StreamingObjectStore } from '@nextlong/storage';
 import { FleetProgress } from './fleet-progress.js';
@@ -76,6 +76,7 @@ export async function runStage(c: StageContext, stage: Stage, ids: string[]): Pr
     if (!pending.length) break;
     // Redis away: keep watching the markers (running shards still finish); the link logs the outage
     if (c.link.up || first) {
+      setQueueCounts(queue.name, await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'));
       const failedCount = await queue.getFailedCount();
       const now = Date.now();
       if (first || failedCount !== lastFailedCount || now - lastScan >= c.timing.recheckMs) {
