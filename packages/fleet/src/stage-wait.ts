@@ -1,9 +1,8 @@
 import type { Queue } from 'bullmq';
 import { PermanentError, sleep } from '@nextlong/core';
 import { metrics, setQueueCounts, setShardCounts } from '@nextlong/metrics';
-import { isDone, readStats, type RunPlan, type ShardStats, type Stage } from '@nextlong/pipeline';
+import { isDone, Progress, readStats, type RunPlan, type ShardStats, type Stage } from '@nextlong/pipeline';
 import type { StreamingObjectStore } from '@nextlong/storage';
-import { FleetProgress } from './fleet-progress.js';
 import { DEFAULT_JOB_OPTIONS, jobIdOf, runKey, type JobPayload, type WorkerStage } from './jobs.js';
 import type { RedisLink } from './redis.js';
 import { Watchdog } from './watchdog.js';
@@ -52,7 +51,7 @@ export async function runStage(c: StageContext, stage: Stage, ids: string[]): Pr
   const queue = c.queues[ws];
   const payload = (shard: string): JobPayload => ({ runId: c.plan.runId, stage, shard, out: c.out });
   const idPrefix = jobIdOf(payload(''));
-  const bar = new FleetProgress(stage, ids.length, process.stderr, c.quiet);
+  const bar = new Progress(stage, ids.length, 'shards', process.stderr, c.quiet);
   const watchdog = new Watchdog({ floorMs: c.timing.overdueFloorMs });
   const timed = new Set<string>();
   const started = Date.now();
@@ -109,7 +108,7 @@ export async function runStage(c: StageContext, stage: Stage, ids: string[]): Pr
         for (const line of wd.lines) bar.note(line);
       }
     }
-    bar.update(n, workers);
+    bar.set(n, workers === undefined ? undefined : `${workers} worker${workers === 1 ? '' : 's'}`);
     setShardCounts(stage, { done: n, active, failed: failed.size, pending: Math.max(0, pending.length - active - failed.size) });
     if (pending.every((id) => failed.has(id))) {
       const lines = pending.map((id) => failed.get(id)!);

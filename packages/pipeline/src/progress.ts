@@ -4,6 +4,8 @@
  */
 export class Progress {
   private done = 0;
+  /** Shown after the stats while running (the fleet's "3 workers"). */
+  private extra = '';
   private readonly started = performance.now();
   private lastPrint = 0;
   private readonly tty: boolean;
@@ -19,13 +21,25 @@ export class Progress {
   }
 
   add(n: number): void {
-    this.done += n;
+    this.set(this.done + n);
+  }
+
+  /** Units done so far (absolute), and an optional note shown after the stats. */
+  set(done: number, extra?: string): void {
+    this.done = done;
+    if (extra !== undefined) this.extra = extra;
     const now = performance.now();
     const every = this.tty ? 200 : 5000;
     if (now - this.lastPrint >= every) {
       this.lastPrint = now;
       this.print(false);
     }
+  }
+
+  /** A warning on a line of its own, not drawn over by the bar (printed even when quiet). */
+  note(line: string): void {
+    this.out.write(this.tty && !this.quiet ? `\r\x1b[K${line}\n` : `${line}\n`);
+    if (this.tty) this.print(false);
   }
 
   finish(): void {
@@ -39,7 +53,7 @@ export class Progress {
     const rate = this.done / Math.max(secs, 1e-3);
     const frac = this.total > 0 ? Math.min(1, this.done / this.total) : 1;
     const eta = rate > 0 ? (this.total - this.done) / rate : NaN;
-    const stats = `${this.done}/${this.total} ${this.unit}  ${rate.toFixed(1)} ${this.unit}/s  ${final ? `took ${clock(secs)}` : `ETA ${clock(eta)}`}`;
+    const stats = `${this.done}/${this.total} ${this.unit}  ${rate.toFixed(1)} ${this.unit}/s  ${final ? `took ${clock(secs)}` : `ETA ${clock(eta)}`}${!final && this.extra ? `  ${this.extra}` : ''}`;
     if (this.tty) {
       const width = 28;
       const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
