@@ -119,3 +119,16 @@ test('an outage longer than the retry budget fails the call with a RetryableErro
   }
   expect(retries.length).toBeGreaterThanOrEqual(3);
 });
+
+test('a reader that stops early ends the download quietly: no retry', async () => {
+  const { store } = await through({ rate: 0 });
+  await store.put('early.bin', bytes(4 * MiB, 7));
+  const s = store.getStream('early.bin');
+  const errors: { code?: string }[] = [];
+  s.on('error', (e) => errors.push(e));
+  for await (const _ of s) break; // like a shard whose last line comes before the end of the file
+  await new Promise((r) => setTimeout(r, 300));
+  expect(retries).toEqual([]);
+  // (breaking out of for-await destroys any Readable with Node's own AbortError)
+  expect(errors.filter((e) => e.code !== 'ABORT_ERR')).toEqual([]);
+});

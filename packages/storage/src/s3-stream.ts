@@ -23,10 +23,19 @@ export interface ResumableGet {
 }
 
 export function resumableStream(g: ResumableGet): Readable {
-  return Readable.from(chunks(g), { objectMode: false });
+  // a reader that stops early (a shard that ends mid-file) destroys the stream: a failure of the
+  // GET after that is its end, not a fault to retry
+  const closed = { yes: false };
+  const stream = Readable.from(chunks(g, closed), { objectMode: false });
+  const destroy = stream._destroy.bind(stream);
+  stream._destroy = (err, cb) => {
+    closed.yes = true;
+    destroy(err, cb);
+  };
+  return stream;
 }
 
-async function* chunks(g: ResumableGet): AsyncGenerator<Buffer> {
+async function* chunks(g: ResumableGet, closed: { yes: boolean }): AsyncGenerator<Buffer> {
   const { signal } = g;
   let offset = 0; // bytes delivered downstream
   let total: number | undefined;
@@ -72,6 +81,7 @@ async function* chunks(g: ResumableGet): AsyncGenerator<Buffer> {
       }
       return;
     } catch (err) {
+      if (closed.yes && !signal?.aborted) return;
       if (signal?.aborted || !isRetryable(err)) throw err;
       if (offset > before) {
         // progress since the last failure: a fresh budget (a long read meets many faults)
