@@ -6,7 +6,7 @@ import { runIdOf } from '@nextlong/pipeline';
 import { openObjectStore } from '@nextlong/storage';
 import { startRedis, type RedisHandle } from '@nextlong/testing';
 import { Redis } from 'ioredis';
-import { allowedOutputsOf, checkJobRun } from './job-guard.js';
+import { allowedOutputsOf, checkJobRun, isUnder } from './job-guard.js';
 import { runKey, type JobPayload } from './jobs.js';
 
 // Each rule of the worker's trust check, against a real Redis and a run.json on disk.
@@ -77,6 +77,15 @@ describe('checkJobRun: a job must name a registered run, at its registered outpu
     expect(allowed).toEqual(['s3://results/', '/srv/nextlong/']);
     const e = await reason(checkJobRun(job, client, open, allowed));
     expect(e?.message).toMatch(/out is not under NEXTLONG_ALLOWED_OUTPUTS \(s3:\/\/results\/, \/srv\/nextlong\/\)/);
+  });
+
+  test('an allowed prefix admits whole path segments only', () => {
+    expect(isUnder('/srv/nextlong/run1', '/srv/nextlong')).toBe(true);
+    expect(isUnder('/srv/nextlong', '/srv/nextlong/')).toBe(true);
+    expect(isUnder('/srv/nextlong-evil/run1', '/srv/nextlong')).toBe(false);
+    expect(isUnder('/srv/nextlong/../etc', '/srv/nextlong/')).toBe(false);
+    expect(isUnder('s3://results/run1', 's3://results')).toBe(true);
+    expect(isUnder('s3://results-other/run1', 's3://results')).toBe(false);
   });
 
   test('no run.json at the registered output is refused', async () => {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readPlan, runIdOf, type RunPlan } from '@nextlong/pipeline';
@@ -12,7 +13,7 @@ import { runKey, type JobPayload } from './jobs.js';
  */
 export async function checkJobRun(p: JobPayload, redis: Redis, openStore: (out: string) => StreamingObjectStore, allowedOutputs: readonly string[] = []): Promise<{ plan: RunPlan; store: StreamingObjectStore }> {
   const refuse = (why: string) => new UnrecoverableError(`refused job for run ${p.runId} (out ${p.out}): ${why}`);
-  if (allowedOutputs.length && !allowedOutputs.some((prefix) => p.out.startsWith(prefix))) {
+  if (allowedOutputs.length && !allowedOutputs.some((prefix) => isUnder(p.out, prefix))) {
     throw refuse(`out is not under NEXTLONG_ALLOWED_OUTPUTS (${allowedOutputs.join(', ')})`);
   }
   const registered = await redis.hget(runKey(p.runId), 'out');
@@ -33,4 +34,12 @@ export function allowedOutputsOf(env: NodeJS.ProcessEnv = process.env): string[]
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** `out` is the prefix itself or inside it, by whole path segments (`/data/out` does not admit `/data/outside`, nor `/data/out/../x`). */
+export function isUnder(out: string, prefix: string): boolean {
+  const norm = (s: string) => (s.startsWith('s3://') ? s : path.resolve(s)).replace(/\/+$/, '');
+  const o = norm(out);
+  const p = norm(prefix);
+  return o === p || o.startsWith(`${p}/`);
 }

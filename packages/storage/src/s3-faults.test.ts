@@ -124,7 +124,7 @@ test('a reader that stops early ends the download quietly: no retry', async () =
   const { store } = await through({ rate: 0 });
   await store.put('early.bin', bytes(4 * MiB, 7));
   const s = store.getStream('early.bin');
-  const errors: { code?: string }[] = [];
+  const errors: NodeJS.ErrnoException[] = [];
   s.on('error', (e) => errors.push(e));
   for await (const _ of s) break; // like a shard whose last line comes before the end of the file
   await new Promise((r) => setTimeout(r, 300));
