@@ -9,3 +9,4 @@ export * from './assemble.js';
 export * from './config.js';
 export * from './sequence.js';
 export * from './retry.js';
+export * from './thread-calls.js';

@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { movableBuffers, ThreadCalls } from '@nextlong/core';
 import type { EncodedTexts } from './static-tokenizer.js';
 
 export type FeedType = 'float32' | 'int64' | 'int32';
@@ -96,30 +97,13 @@ parentPort.on('message', (msg) => {
 });
 `;
 
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-}
-
 export class OrtWorkerSession {
-  private nextId = 0;
-  private readonly pending = new Map<number, Pending>();
-  private dead: Error | null = null;
+  private readonly calls: ThreadCalls;
   inputs: ValueMeta[] = [];
   outputs: ValueMeta[] = [];
 
-  private constructor(private readonly worker: Worker) {
-    worker.unref(); // an idle session never keeps the process alive
-    worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: { name?: string; message: string } }) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) worker.unref();
-      if (m.ok) p.resolve(m.value);
-      else p.reject(Object.assign(new Error(m.error?.message ?? 'onnxruntime error'), { name: m.error?.name ?? 'Error' }));
-    });
-    worker.on('error', (err) => this.fail(err));
-    worker.on('exit', (code) => this.fail(new Error(`onnxruntime worker exited (code ${code})`)));
+  private constructor(worker: Worker) {
+    this.calls = new ThreadCalls(worker, { exitMessage: 'onnxruntime worker exited' });
   }
 
   /** Loads `model` (file path or ONNX bytes) in a new worker thread. */
@@ -127,12 +111,12 @@ export class OrtWorkerSession {
     const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
     const session = new OrtWorkerSession(new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath } }));
     try {
-      const info = (await session.call({ op: 'open', model, threads: options.threads })) as { inputs: ValueMeta[]; outputs: ValueMeta[] };
+      const info = (await session.calls.call({ op: 'open', model, threads: options.threads })) as { inputs: ValueMeta[]; outputs: ValueMeta[] };
       session.inputs = info.inputs;
       session.outputs = info.outputs;
       return session;
     } catch (err) {
-      await session.worker.terminate();
+      await session.calls.worker.terminate();
       throw err;
     }
   }
@@ -143,19 +127,8 @@ export class OrtWorkerSession {
    * the next batch before the previous one is done.
    */
   async run(feeds: Record<string, Feed>, outputs: string[], options: RunOptions = {}): Promise<Record<string, Output>> {
-    let transfer: ArrayBuffer[] | undefined;
-    if (options.transfer) {
-      const buffers = new Set<ArrayBuffer>();
-      for (const f of Object.values(feeds)) {
-        // a view of a shared or partly used buffer is copied: moving it would take more than the
-        // feed; so is an empty one, which also keeps a detached buffer (byteLength 0) out of the
-        // list: Node drops a message whose transfer list holds one, copying it throws instead
-        const whole = f.data.byteOffset === 0 && f.data.byteLength === f.data.buffer.byteLength && f.data.byteLength > 0;
-        if (whole && Object.prototype.toString.call(f.data.buffer) === '[object ArrayBuffer]') buffers.add(f.data.buffer as ArrayBuffer);
-      }
-      transfer = [...buffers];
-    }
-    return (await this.call({ op: 'run', feeds, outputs }, transfer)) as Record<string, Output>;
+    const transfer = options.transfer ? movableBuffers(Object.values(feeds).map((f) => f.data)) : undefined;
+    return (await this.calls.call({ op: 'run', feeds, outputs }, transfer)) as Record<string, Output>;
   }
 
   /**
@@ -164,45 +137,22 @@ export class OrtWorkerSession {
    * (see staticTokenizerEngine).
    */
   async loadTokenizer(source: string, arg: unknown): Promise<void> {
-    await this.call({ op: 'tokenizer', source, arg });
+    await this.calls.call({ op: 'tokenizer', source, arg });
   }
 
   /** Tokenizes `texts` in the worker (loadTokenizer first); `ms` is the worker's own time. */
   async tokenize(texts: readonly string[], maxTokens: number): Promise<EncodedTexts & { ms: number }> {
-    return (await this.call({ op: 'tokenize', texts, maxTokens })) as EncodedTexts & { ms: number };
+    return (await this.calls.call({ op: 'tokenize', texts, maxTokens })) as EncodedTexts & { ms: number };
   }
 
   /** Releases the session and stops the worker; later calls fail. */
   async release(): Promise<void> {
-    if (this.dead) return;
+    if (this.calls.dead) return;
     try {
-      await this.call({ op: 'close' });
+      await this.calls.call({ op: 'close' });
     } finally {
-      this.dead = new Error('onnxruntime session released');
-      await this.worker.terminate();
+      this.calls.fail(new Error('onnxruntime session released'));
+      await this.calls.worker.terminate();
     }
-  }
-
-  private call(msg: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<unknown> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.ref(); // keep the process alive while a call is in flight
-      try {
-        this.worker.postMessage({ ...msg, id }, transfer);
-      } catch (err) {
-        // e.g. a detached feed buffer: nothing was sent
-        this.pending.delete(id);
-        if (this.pending.size === 0) this.worker.unref();
-        reject(err as Error);
-      }
-    });
-  }
-
-  private fail(err: Error): void {
-    this.dead ??= err;
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
   }
 }

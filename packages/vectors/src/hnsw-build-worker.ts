@@ -12,6 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { movableBuffers, ThreadCalls } from '@nextlong/core';
 import type { HnswParams } from './index-layout.js';
 
 const WORKER_SOURCE = `
@@ -47,44 +48,22 @@ parentPort.on('message', (msg) => {
 });
 `;
 
-/**
- * The buffer of `a` when moving it hands over exactly `a` (a view of part of a buffer, an empty or
- * a shared one is copied instead). Checked by tag, not instanceof: jest's realms differ.
- */
-function movable(a: ArrayBufferView): ArrayBuffer[] {
-  const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.byteLength > 0;
-  return whole && Object.prototype.toString.call(a.buffer) === '[object ArrayBuffer]' ? [a.buffer as ArrayBuffer] : [];
-}
-
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-}
-
 export class HnswBuildWorker {
-  private nextId = 0;
-  private readonly pending = new Map<number, Pending>();
-  private dead: unknown = null;
+  private readonly calls: ThreadCalls;
   /** Settles when the thread has exited (after `terminate`, an error, or an abort). */
   readonly exited: Promise<void>;
   private readonly onAbort = () => this.stop(this.signal?.reason ?? new Error('index build aborted'));
 
   private constructor(
-    private readonly worker: Worker,
+    worker: Worker,
     private readonly signal?: AbortSignal,
   ) {
-    worker.unref(); // an idle thread never keeps the process alive
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: { name?: string; message: string } }) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) worker.unref();
-      if (m.ok) p.resolve(m.value);
-      else p.reject(Object.assign(new Error(`usearch: ${m.error?.message ?? 'error'}`), { name: m.error?.name ?? 'Error' }));
+    this.calls = new ThreadCalls(worker, {
+      exitMessage: 'index build thread exited',
+      errorPrefix: 'usearch: ',
+      onFail: () => signal?.removeEventListener('abort', this.onAbort),
     });
-    worker.on('error', (err) => this.fail(err));
-    worker.on('exit', (code) => this.fail(new Error(`index build thread exited (code ${code})`)));
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -94,7 +73,7 @@ export class HnswBuildWorker {
     const usearchPath = createRequire(import.meta.url).resolve('usearch');
     const w = new HnswBuildWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { usearchPath } }), signal);
     try {
-      await w.call({ op: 'open', dim, params: { ...params } });
+      await w.calls.call({ op: 'open', dim, params: { ...params } });
       return w;
     } catch (err) {
       await w.terminate();
@@ -107,12 +86,12 @@ export class HnswBuildWorker {
    * vectors' buffer is moved to the thread: the caller's array is detached once this is called.
    */
   add(keys: BigUint64Array, vectors: Float32Array): Promise<number> {
-    return this.call({ op: 'add', keys, vectors }, [keys, vectors].flatMap(movable)) as Promise<number>;
+    return this.calls.call({ op: 'add', keys, vectors }, movableBuffers([keys, vectors])) as Promise<number>;
   }
 
   /** Writes the graph to `path`; resolves with the graph size. */
   save(path: string): Promise<number> {
-    return this.call({ op: 'save', path }) as Promise<number>;
+    return this.calls.call({ op: 'save', path }) as Promise<number>;
   }
 
   /** Stops the thread; resolves once it has exited (a native call in progress finishes first). */
@@ -123,30 +102,7 @@ export class HnswBuildWorker {
 
   /** Fails every call now and stops the thread without waiting for it (abort). */
   private stop(reason: unknown): void {
-    this.fail(reason);
-    void this.worker.terminate();
-  }
-
-  private call(msg: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<unknown> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.ref(); // keep the process alive while a call is in flight
-      try {
-        this.worker.postMessage({ ...msg, id }, transfer);
-      } catch (err) {
-        this.pending.delete(id);
-        if (this.pending.size === 0) this.worker.unref();
-        reject(err);
-      }
-    });
-  }
-
-  private fail(err: unknown): void {
-    this.dead ??= err;
-    this.signal?.removeEventListener('abort', this.onAbort);
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+    this.calls.fail(reason);
+    void this.calls.worker.terminate();
   }
 }
