@@ -1,31 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseRunConfig } from '@nextlong/core';
 import { runLocal } from '@nextlong/pipeline';
 import { openObjectStore, type StreamingObjectStore } from '@nextlong/storage';
-import { fixturePath, freePort, repoRoot, startRedis, type RedisHandle } from '@nextlong/testing';
+import { cliProcesses, fixturePath, freePort, startRedis, type RedisHandle } from '@nextlong/testing';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { decompress } from 'zstd-napi';
 
 // A live coordinator (issue 9, item 2): the done markers are the truth, whatever BullMQ
 // remembers or forgot; no worker and Redis outages are said, not waited out in silence.
-const BIN = path.join(repoRoot, 'apps', 'cli', 'bin', 'nextlong.js');
 const INPUT = fixturePath('docs-a.slice.jsonl');
 const RUN_FLAGS = ['--input', INPUT, '--target-tokens', '8192', '--shard-docs', '10', '--seed', '1'];
-
-interface Proc {
-  p: ChildProcess;
-  log(): string;
-  exit: Promise<number | null>;
-}
 
 describe('fleet: a live coordinator', () => {
   let dir: string;
   let reference: Record<string, string>;
-  const procs: ChildProcess[] = [];
+  const { start, exitWithin, killAll } = cliProcesses();
   const servers: RedisHandle[] = [];
 
   beforeAll(async () => {
@@ -36,7 +28,7 @@ describe('fleet: a live coordinator', () => {
     expect(Object.keys(reference)).toHaveLength(8);
   });
   afterAll(async () => {
-    for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    killAll();
     await Promise.all(servers.map((s) => s.stop()));
     await rm(dir, { recursive: true, force: true });
   });
@@ -46,25 +38,8 @@ describe('fleet: a live coordinator', () => {
     servers.push(r);
     return r;
   }
-  const start = (args: string[], extraEnv: Record<string, string> = {}): Proc => {
-    const env = { ...process.env, NEXTLONG_METRICS_LINGER_SECONDS: '0', ...extraEnv };
-    const p = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    p.stdout!.on('data', (d: Buffer) => (log += d));
-    p.stderr!.on('data', (d: Buffer) => (log += d));
-    procs.push(p);
-    return { p, log: () => log, exit: new Promise((r) => p.once('exit', (code) => r(code))) };
-  };
   const worker = (url: string, stage: string) => start(['worker', '--stage', stage, '--redis', url, '--lock-ms', '4000', '--grace-seconds', '1', '--metrics', 'off']);
   const coordinator = (url: string, out: string, env: Record<string, string> = {}, metrics = 'off') => start(['coordinator', '--redis', url, ...RUN_FLAGS, '--out', out, '--metrics', metrics], env);
-  /** The exit status, or 'hung' (and killed) when still running after `ms`. */
-  const exitWithin = async (proc: Proc, ms: number) => {
-    let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([proc.exit, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), ms)))]);
-    clearTimeout(timer);
-    if (code === 'hung') proc.p.kill('SIGKILL');
-    return code;
-  };
   async function until(what: string, ms: number, cond: () => boolean | Promise<boolean>): Promise<void> {
     for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await cond()) return;
     throw new Error(`timed out waiting for ${what}`);

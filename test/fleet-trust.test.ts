@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -7,58 +7,34 @@ import path from 'node:path';
 import { parseRunConfig } from '@nextlong/core';
 import { planRun } from '@nextlong/pipeline';
 import { openObjectStore } from '@nextlong/storage';
-import { fixturePath, freePort, repoRoot, startRedis, type RedisHandle } from '@nextlong/testing';
+import { cliProcesses, fixturePath, freePort, startRedis, type RedisHandle } from '@nextlong/testing';
 import { loadTokenizer } from '@nextlong/tokenizers';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
 // Untrusted queue contents and credentials (issue 9, item 6): the built CLI against real
 // redis-servers, one of them with a password.
-const BIN = path.join(repoRoot, 'apps', 'cli', 'bin', 'nextlong.js');
 const PASSWORD = 'right-pw-7431';
 const WRONG = 'wrong-pw-9265';
-
-interface Proc {
-  p: ChildProcess;
-  log(): string;
-  exit: Promise<number | null>;
-}
 
 describe('fleet trust: injected jobs and bad credentials', () => {
   let redis: RedisHandle;
   let locked: RedisHandle;
   let dir: string;
-  const procs: ChildProcess[] = [];
+  const { start, exitWithin, killAll } = cliProcesses();
 
   beforeAll(async () => {
     [redis, locked] = await Promise.all([startRedis(), startRedis({ password: PASSWORD })]);
     dir = await mkdtemp(path.join(os.tmpdir(), 'nextlong-trust-'));
   });
   afterEach(() => {
-    for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    killAll();
   });
   afterAll(async () => {
     await Promise.all([redis.stop(), locked.stop()]);
     await rm(dir, { recursive: true, force: true });
   });
 
-  const start = (args: string[], extraEnv: Record<string, string> = {}): Proc => {
-    const env = { ...process.env, NEXTLONG_METRICS_LINGER_SECONDS: '0', ...extraEnv };
-    const p = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    p.stdout!.on('data', (d: Buffer) => (log += d));
-    p.stderr!.on('data', (d: Buffer) => (log += d));
-    procs.push(p);
-    return { p, log: () => log, exit: new Promise((r) => p.once('exit', (code) => r(code))) };
-  };
-  /** The exit status, or 'hung' when the process is still running after `ms`. */
-  const exitWithin = async (proc: Proc, ms: number) => {
-    let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([proc.exit, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), ms)))]);
-    clearTimeout(timer);
-    if (code === 'hung') proc.p.kill('SIGKILL');
-    return code;
-  };
   const lines = (s: string) => s.trim().split('\n').filter(Boolean);
   const coordinatorArgs = (url: string) => ['coordinator', '--redis', url, '--input', fixturePath('docs-a.slice.jsonl'), '--out', path.join(dir, 'never'), '--target-tokens', '8192', '--metrics', 'off'];
 

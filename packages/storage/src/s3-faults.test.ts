@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { isRetryable, onRetry, setRetryLog, type RetryEvent } from '@nextlong/core';
 import { startS3FaultProxy, type S3FaultProxy } from '../../testing/src/s3-fault-proxy.js';
 import { startS3rver, type S3rverHandle } from '../../testing/src/s3rver.js';
+import { pseudoRandomBytes as bytes } from '../../testing/src/test-helpers.js';
 import { S3ObjectStore } from './s3-store.js';
 
 // Every S3ObjectStore call through a proxy that breaks a share of requests (5xx, 429, resets,
@@ -11,17 +12,6 @@ import { S3ObjectStore } from './s3-store.js';
 const MiB = 1024 * 1024;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-function bytes(n: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 async function drain(s: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -19,24 +19,13 @@ import {
   type RetryEvent,
 } from '@nextlong/core';
 import { startS3rver, type S3rverHandle } from '../../testing/src/s3rver.js';
+import { pseudoRandomBytes as bytes } from '../../testing/src/test-helpers.js';
 import { LocalObjectStore, openObjectStore } from './object-store.js';
 import { parseS3Uri, S3ObjectStore, s3SettingsFromEnv } from './s3-store.js';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'nextlong-test';
 
-/** Deterministic, non-repeating bytes (a repeated pattern could hide shifted parts). */
-function bytes(n: number, seed = 1): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

@@ -7,3 +7,4 @@ export * from './redis.js';
 export * from './qdrant-simulator.js';
 export * from './test-helpers.js';
 export * from './s3-fault-proxy.js';
+export * from './cli-process.js';

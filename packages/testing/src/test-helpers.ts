@@ -28,3 +28,16 @@ export function gpt2SymbolOfByte(): string[] {
   bs.forEach((b, i) => (out[b] = String.fromCodePoint(cs[i]!)));
   return out;
 }
+
+/** Deterministic, non-repeating bytes (xorshift32; a repeated pattern could hide shifted parts). */
+export function pseudoRandomBytes(n: number, seed = 1): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
