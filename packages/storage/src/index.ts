@@ -11,3 +11,5 @@ export * from './s3-store.js';
 export * from './object-store.js';
 export * from './input-source.js';
 export * from './parquet-reader.js';
+export { PlanThreads } from './plan-threads.js';
+export { zstdDecompressed } from './zstd-stream.js';

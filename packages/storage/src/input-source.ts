@@ -4,7 +4,7 @@ import { createGunzip } from 'node:zlib';
 import { decoderFailure, notGzip } from './input-errors.js';
 import { compressionOf, openLocal } from './line-reader.js';
 import { parseS3Uri, S3ObjectStore } from './s3-store.js';
-import { zstdDecompressStream } from './zstd-stream.js';
+import { zstdDecompress } from './zstd-stream.js';
 
 /** Input files are local paths or `s3://bucket/key` URIs. */
 export const isS3 = (file: string) => file.startsWith('s3://');
@@ -46,7 +46,53 @@ export function openInput(file: string, start = 0, end?: number): Readable {
   return Readable.from(decoded(raw, kind, file), { objectMode: false });
 }
 
-async function* decoded(raw: Readable, kind: 'gzip' | 'zstd', file: string): AsyncGenerator<Buffer> {
+/** S3 ranged reads of a shard's frames: large enough to stream well, small past the shard's end. */
+const RANGE_BYTES = 8 << 20;
+const RUN_ON_BYTES = 256 << 10;
+
+/**
+ * The decompressed bytes of a `.zst` from the frame at `start`: its range [start, end) first,
+ * then, only as far as the reader asks (to finish a line that runs on), the rest of the file.
+ * S3 inputs are read with ranged GETs (each retried by the store). Errors as for openInput.
+ */
+export function openZstdFrames(file: string, start: number, end: number | undefined): Readable {
+  const raw = Readable.from(rangeThenRest(file, start, end), { objectMode: false });
+  return Readable.from(decoded(raw, 'zstd', file, end === undefined ? undefined : end - start), { objectMode: false });
+}
+
+async function* rangeThenRest(file: string, start: number, end: number | undefined): AsyncGenerator<Buffer> {
+  if (!isS3(file)) {
+    if (end !== undefined) yield* createReadStream(file, { start, end: end - 1 });
+    yield* createReadStream(file, { start: end ?? start });
+    return;
+  }
+  const { store, key } = bucketStore(file);
+  const pieces = (from: number, to: number | undefined, step: number) => ranged(store, key, from, to, step);
+  if (end !== undefined) yield* pieces(start, end, RANGE_BYTES);
+  yield* pieces(end ?? start, undefined, end === undefined ? RANGE_BYTES : RUN_ON_BYTES);
+}
+
+/**
+ * Ranged GETs of [from, to) (to undefined: the end of the object), the next one requested while
+ * one is consumed; pieces grow from `step` to RANGE_BYTES (a run-on line is usually short).
+ */
+async function* ranged(store: S3ObjectStore, key: string, from: number, to: number | undefined, step: number): AsyncGenerator<Buffer> {
+  const get = (a: number, n: number) => store.getRange(key, a, to === undefined ? a + n : Math.min(a + n, to));
+  let want = step;
+  let next: Promise<Uint8Array> | undefined = get(from, want);
+  for (let at = from; next;) {
+    const piece: Uint8Array = await next;
+    at += piece.length;
+    // a piece shorter than asked is the end of the object (or of the range)
+    const more: boolean = piece.length === want && (to === undefined || at < to);
+    want = Math.min(want * 2, RANGE_BYTES);
+    next = more ? get(at, want) : undefined;
+    next?.catch(() => {}); // awaited on the next turn; a reader that stops first leaves it unheard
+    if (piece.length) yield Buffer.from(piece.buffer, piece.byteOffset, piece.length);
+  }
+}
+
+async function* decoded(raw: Readable, kind: 'gzip' | 'zstd', file: string, runOnAfter?: number): AsyncGenerator<Buffer> {
   const it = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let sourceError: unknown;
   const next = async () => {
@@ -78,10 +124,11 @@ async function* decoded(raw: Readable, kind: 'gzip' | 'zstd', file: string): Asy
       yield first;
       for (let n = ended ? undefined : await next(); n && !n.done; n = await next()) yield n.value;
     };
-    const dec = kind === 'zstd' ? zstdDecompressStream(feed()) : gunzip(Readable.from(feed(), { objectMode: false }));
+    const gz = kind === 'gzip' ? gunzip(Readable.from(feed(), { objectMode: false })) : undefined;
+    const dec: AsyncIterable<Buffer> = gz ?? zstdDecompress(feed(), runOnAfter);
     let out = 0;
     try {
-      for await (const chunk of dec as AsyncIterable<Buffer>) {
+      for await (const chunk of dec) {
         out += chunk.length;
         yield chunk;
       }
@@ -89,7 +136,7 @@ async function* decoded(raw: Readable, kind: 'gzip' | 'zstd', file: string): Asy
       if (sourceError !== undefined) throw sourceError;
       throw decoderFailure(file, kind, err, out);
     } finally {
-      dec.destroy();
+      gz?.destroy();
     }
   } finally {
     raw.destroy();

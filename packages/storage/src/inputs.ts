@@ -3,7 +3,10 @@ import path from 'node:path';
 import { isCorruptInput } from './byte-source.js';
 import { planFailure } from './input-errors.js';
 import { isSeekable, openInput } from './input-source.js';
+import { compressionOf } from './line-reader.js';
 import { planParquetFile, PARQUET_FILE, type ParquetShardSpec } from './parquet-reader.js';
+import type { PlanThreads } from './plan-threads.js';
+import { planZstdShards } from './zstd-plan.js';
 
 // expandInputs (files, folders, globs) lives in expand-inputs.ts
 export { expandInputs } from './expand-inputs.js';
@@ -30,18 +33,46 @@ export interface JsonlShardSpec {
   /** Byte range for uncompressed files (lets a shard start reading mid-file). */
   byteStart?: number;
   byteEnd?: number;
+  /**
+   * A shard of a multi-frame `.zst`: the compressed byte range of its whole frames (`frameEnd`
+   * absent: to the end of the file), and the number of the line its first byte belongs to. The
+   * shard decompresses from `frameStart`, and past `frameEnd` only to finish its last line.
+   */
+  frameStart?: number;
+  frameEnd?: number;
+  frameLine?: number;
   /** Non-blank lines (records) in the shard. */
   records: number;
 }
 
+export interface PlanOptions {
+  /** Threads that scan large local `.zst` files frame range by frame range (none: scan here). */
+  threads?: PlanThreads;
+  /** Smallest local `.zst` (bytes) scanned on the threads (default 16 MiB). */
+  minParallelBytes?: number;
+  /** Called with each count of input bytes scanned (as stored; decompressed for `.gz`), for progress. */
+  onBytes?: (n: number) => void;
+}
+
 /**
  * Scans a file once and cuts it into shards of `shardDocs` records. Shard ids are stable:
- * file stem, a hash of the path as given, and the first line.
+ * file stem, a hash of the path as given, and the first line. A compressed file is cut only at
+ * zstd frame boundaries (zstd-plan.ts): a single-frame `.zst` and a `.gz` are one shard each.
  */
-export async function planFileShards(file: string, shardDocs: number, prefix = ''): Promise<ShardSpec[]> {
+export async function planFileShards(file: string, shardDocs: number, prefix = '', o: PlanOptions = {}): Promise<ShardSpec[]> {
   if (PARQUET_FILE.test(file)) return planParquetFile(file, shardDocs, prefix);
   const tag = createHash('sha1').update(file).digest('hex').slice(0, 8);
   const stem = path.posix.basename(file).replace(/\.(jsonl|ndjson|json)(\.gz|\.zst|\.zstd)?$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
+  const kind = compressionOf(file);
+  if (kind === 'zstd') {
+    try {
+      return await planZstdShards(file, shardDocs, `${prefix}${stem}-${tag}`, o);
+    } catch (err) {
+      throw planFailure(file, err);
+    }
+  }
+  // a gzip stream cannot be entered mid-way: one shard per file
+  if (kind === 'gzip') shardDocs = Infinity;
   const seekable = isSeekable(file);
   const shards: JsonlShardSpec[] = [];
   let cur: JsonlShardSpec | undefined;
@@ -78,6 +109,7 @@ export async function planFileShards(file: string, shardDocs: number, prefix = '
       }
       lineHasContent ||= hasContent(chunk, pos, chunk.length);
       offset += chunk.length;
+      o.onBytes?.(chunk.length);
     }
   } catch (err) {
     // a read failure (retried first, by the S3 stream) fails the plan, naming the file; bad

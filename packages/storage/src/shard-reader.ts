@@ -1,7 +1,7 @@
 import { BadInputError } from '@nextlong/core';
 import type { ShardSpec } from './inputs.js';
 import { fileRejectReason, readFailure } from './input-errors.js';
-import { openInput } from './input-source.js';
+import { openInput, openZstdFrames } from './input-source.js';
 import { readLines } from './line-reader.js';
 import { readParquetFileShard } from './parquet-reader.js';
 import { maxLineBytes, parseRecord, type DocRecord, type RecordOptions } from './records.js';
@@ -20,24 +20,33 @@ export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'sha
     return;
   }
   const seek = spec.byteStart !== undefined;
-  const stream = seek ? openInput(spec.file, spec.byteStart, spec.byteEnd) : openInput(spec.file);
+  const frames = spec.frameStart !== undefined;
+  const stream = frames
+    ? openZstdFrames(spec.file, spec.frameStart!, spec.frameEnd)
+    : seek
+      ? openInput(spec.file, spec.byteStart, spec.byteEnd)
+      : openInput(spec.file);
+  const firstLine = frames ? spec.frameLine! : seek ? spec.lineStart : 1;
   const ro: RecordOptions = { ...opts, shardId: spec.id };
   let ordinal = 0;
   let line = spec.lineStart;
   try {
-    for await (const raw of readLines(stream as AsyncIterable<Buffer>, seek ? spec.lineStart : 1, maxLineBytes(opts.maxRecordChars))) {
+    for await (const raw of readLines(stream as AsyncIterable<Buffer>, firstLine, maxLineBytes(opts.maxRecordChars))) {
       line = raw.line + 1;
       if (raw.line < spec.lineStart) continue;
       if (raw.line >= spec.lineEnd) break;
       // an over-long line arrives as a marker (no bytes): parseRecord rejects it as too_large
-      if (raw.overLimit === undefined && isBlank(raw.bytes)) continue;
-      try {
-        yield { line: raw.line, ordinal, doc: parseRecord(raw, ro) };
-      } catch (err) {
-        if ((err as Error).name !== 'BadInputError') throw err;
-        yield { line: raw.line, ordinal, bad: err as BadInputError };
+      if (raw.overLimit !== undefined || !isBlank(raw.bytes)) {
+        try {
+          yield { line: raw.line, ordinal, doc: parseRecord(raw, ro) };
+        } catch (err) {
+          if ((err as Error).name !== 'BadInputError') throw err;
+          yield { line: raw.line, ordinal, bad: err as BadInputError };
+        }
+        ordinal++;
       }
-      ordinal++;
+      // the shard's last line: stop before decompressing (or reading) the next shard's first one
+      if (raw.line === spec.lineEnd - 1) break;
     }
   } catch (err) {
     // bad bytes (cut short, corrupt, not gzip) or a file that cannot be opened: one reject where
