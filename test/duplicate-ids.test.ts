@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { groupSegments, parseRunConfig, type RunConfig } from '@nextlong/core';
 import { runLocal, type Manifest } from '@nextlong/pipeline';
-import { fixturePath, readSequences, startQdrantSimulator, tempDir } from '@nextlong/testing';
+import { fixturePath, readSequences, startQdrantStandIn, tempDir } from '@nextlong/testing';
 import { decodeSegment, qdrantPointId } from '@nextlong/vectors';
 
 // Duplicate document ids: the first occurrence in plan order (shard order, then line) is the
@@ -94,7 +94,7 @@ describe('duplicate document ids', () => {
   });
 
   test('qdrant backend: the same rejects and counts; the first occurrence owns the colliding point ids', async () => {
-    const qdrant = await startQdrantSimulator();
+    const qdrant = await startQdrantStandIn();
     const saved = process.env.QDRANT_URL;
     process.env.QDRANT_URL = qdrant.url;
     try {

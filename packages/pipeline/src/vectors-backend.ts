@@ -23,6 +23,10 @@ export function openQdrantForRun(plan: RunPlan, dim: number, create: boolean): P
     create,
     hnsw: { m: c.hnswConnectivity, efConstruct: c.hnswExpansionAdd },
     efSearch: c.hnswExpansionSearch,
+    datatype: c.qdrantDatatype,
+    onDisk: c.qdrantVectorStorage === 'disk',
+    quantization: c.qdrantQuantization,
+    indexWaitMs: c.qdrantIndexWaitSeconds * 1000,
   });
 }
 

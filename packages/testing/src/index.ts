@@ -4,7 +4,7 @@ export * from './mds-reader.js';
 export * from './s3rver.js';
 export * from './parquet-fixture.js';
 export * from './redis.js';
-export * from './qdrant-simulator.js';
+export * from './qdrant-stand-in.js';
 export * from './test-helpers.js';
 export * from './s3-fault-proxy.js';
 export * from './cli-process.js';

@@ -1,15 +1,27 @@
 /**
- * The Qdrant adapter's requests checked against a recorded HTTP exchange (DESIGN §10: no Qdrant
- * server can run here). A local server replays fixtures/qdrant-exchange.json: it records every
- * request (method, path, headers with the api-key value withheld, JSON body) and answers the
- * n-th request with the n-th recorded answer of the scenario.
+ * The Qdrant adapter's requests checked against scripted HTTP exchanges (DESIGN §10: no Qdrant
+ * server can run here). fixtures/qdrant-exchange.json is written by hand from the API reference,
+ * NOT recorded from a server; its requests and 2xx answers are checked against Qdrant's OpenAPI
+ * document below. A local server replays it: it logs every request (method, path, headers with
+ * the api-key value withheld, JSON body) and answers the n-th request with the n-th scripted
+ * answer of the scenario.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hash53, isPermanent, isRetryable, onRetry, setRetryLog, textHash, type RetryEvent, type ChunkPoint, type Hit } from '@nextlong/core';
+import {
+  hash53,
+  isPermanent,
+  isRetryable,
+  onRetry,
+  setRetryLog,
+  textHash,
+  type RetryEvent,
+  type ChunkPoint,
+  type Hit,
+} from '@nextlong/core';
 import { openQdrantIndex, type OpenQdrantOptions } from './qdrant-index.js';
-import { rejectionOf } from '@nextlong/testing';
+import { qdrantSpec, rejectionOf } from '@nextlong/testing';
 import { qdrantPointId } from './qdrant-ids.js';
 
 interface Answer {
@@ -61,7 +73,7 @@ async function replay(name: string) {
     });
     const answer = exchanges[recorded.length - 1]?.response ?? {
       status: 500,
-      body: { status: { error: `test: no recorded answer for request #${recorded.length}` } },
+      body: { status: { error: `test: no scripted answer for request #${recorded.length}` } },
     };
     if (answer.reset) {
       req.socket.destroy();
@@ -99,7 +111,6 @@ async function replay(name: string) {
   };
 }
 type Replay = Awaited<ReturnType<typeof replay>>;
-
 
 let srv: Replay | undefined;
 afterEach(async () => {
@@ -139,7 +150,27 @@ function expectApiKeyOnEveryRequest(r: Replay): void {
   }
 }
 
-describe('QdrantVectorIndex against the recorded exchange', () => {
+test('every scripted request, and every 2xx answer, conforms to Qdrant’s OpenAPI document', () => {
+  const problems: string[] = [];
+  for (const [name, exchanges] of Object.entries(fixture.scenarios)) {
+    for (const [i, { request, response }] of exchanges.entries()) {
+      const url = new URL(request.path, 'http://x');
+      const m = qdrantSpec.operation(request.method, url.pathname);
+      const at = `${name}#${i} ${request.method} ${request.path}`;
+      if (!m) {
+        problems.push(`${at}: no such operation`);
+        continue;
+      }
+      for (const p of qdrantSpec.checkRequest(m, url.searchParams, request.body)) problems.push(`${at}: ${p}`);
+      const status = response.status ?? 200;
+      const wrong = status < 300 && response.body !== undefined ? qdrantSpec.checkResponse(m, status, response.body) : undefined;
+      if (wrong) problems.push(`${at} answer: ${wrong}`);
+    }
+  }
+  expect(problems).toEqual([]);
+});
+
+describe('QdrantVectorIndex against the scripted exchange', () => {
   test('write then read: create, doc_id index before any upload, batches, query batch, texts by id', async () => {
     srv = await replay('write-read');
     const ix = await open({
@@ -154,7 +185,7 @@ describe('QdrantVectorIndex against the recorded exchange', () => {
     await ix.upsert(points);
     expect(await ix.count()).toBe(7);
     const [l1, l2] = await ix.search([Float32Array.of(1, 0, 0, 0), Float32Array.of(0, 0, 1, 0)], 3, 'b');
-    // The cache holds 20 text chars (two texts): a0's text was evicted and is fetched by id.
+    // Searches bring no texts: the three asked for are fetched by point id in one request (a0 once).
     const texts = await ix.texts([key('a', 0), key('d', 0), key('c', 0), key('a', 0)]);
     await expect(ix.texts([key('b', 1)])).rejects.toThrow(/unknown/);
     await ix.close();
@@ -191,7 +222,7 @@ describe('QdrantVectorIndex against the recorded exchange', () => {
       expect(s).toMatchObject({
         filter: { must_not: [{ key: 'doc_id', match: { value: 'b' } }] },
         limit: 3,
-        with_payload: ['doc_id', 'chunk', 'hash', 'text'],
+        with_payload: ['doc_id', 'chunk', 'hash'],
         params: { hnsw_ef: 64 },
       });
     }
@@ -205,6 +236,18 @@ describe('QdrantVectorIndex against the recorded exchange', () => {
       expect(h.hash).toBe(textHash(`text of ${h.docId}${h.chunk}`));
     }
     expect(texts).toEqual(['text of a0', 'text of d0', 'text of c0', 'text of a0']);
+    const fetched = reqs.filter((r) => r.method === 'POST' && r.path === `/collections/${C}/points`);
+    expect(fetched.map((r) => r.body)).toEqual([
+      {
+        ids: [
+          ['a', 0],
+          ['d', 0],
+          ['c', 0],
+        ].map(([d, c]) => qdrantPointId(d as string, c as number)),
+        with_payload: ['text'],
+        with_vector: false,
+      },
+    ]);
   });
 
   test('an existing collection with its doc_id index is only read', async () => {

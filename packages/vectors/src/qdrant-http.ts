@@ -29,7 +29,7 @@ export interface QdrantHttpOptions {
   retryBudgetMs: number;
 }
 
-export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
+export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface QdrantReply<T> {
   status: number;

@@ -1,8 +1,9 @@
 import { PermanentError, type ChunkPoint, type Hit, type VectorSearcher } from '@nextlong/core';
 import type { Schemas } from '@qdrant/js-client-rest';
-import { ChunkCache } from './qdrant-cache.js';
+import { ChunkCache, type ChunkRef } from './qdrant-cache.js';
 import { QdrantHttp } from './qdrant-http.js';
 import { qdrantChunkKey, qdrantPointId } from './qdrant-ids.js';
+import { waitUntilIndexed } from './qdrant-indexing-wait.js';
 import { resolve, type OpenQdrantOptions, type Resolved } from './qdrant-options.js';
 import { compareRanked } from './scoring.js';
 
@@ -10,9 +11,16 @@ export type { OpenQdrantOptions } from './qdrant-options.js';
 
 /** The `qdrant` vector backend (DESIGN §2): embed workers upsert points, synth workers query. */
 
-const PAYLOAD = ['doc_id', 'chunk', 'hash', 'text'];
+/**
+ * What a search asks of each hit's payload: only what ranking and filtering need (identity and
+ * the duplicate hash). Texts are fetched by point id for the hits the caller keeps (`texts`).
+ */
+const SEARCH_PAYLOAD = ['doc_id', 'chunk', 'hash'];
 
-/** Opens (and with `create`, first ensures) a collection; `size` is its exact point count now. */
+/**
+ * Opens (and with `create`, first ensures) a collection; `size` is its exact point count now.
+ * The read side first waits until the collection has finished indexing (qdrant-indexing-wait.ts).
+ */
 export async function openQdrantIndex(opts: OpenQdrantOptions): Promise<QdrantVectorIndex> {
   const o = resolve(opts);
   const http = new QdrantHttp({
@@ -30,6 +38,7 @@ export async function openQdrantIndex(opts: OpenQdrantOptions): Promise<QdrantVe
     const info = await ix.collectionInfo(opts.signal);
     if (!info) throw new PermanentError(`${ix.where}: no such collection (run the embed stage first, or open with create)`);
     ix.checkInfo(info);
+    await waitUntilIndexed(ix.indexingProbe(), info, o, opts.signal);
   }
   await ix.count(opts.signal);
   return ix;
@@ -85,6 +94,18 @@ export class QdrantVectorIndex implements VectorSearcher {
     return r.status === 404 ? undefined : r.result;
   }
 
+  /** Collection status polls for waitUntilIndexed. */
+  indexingProbe() {
+    return {
+      where: this.where,
+      info: (signal?: AbortSignal) => this.collectionInfo(signal),
+      resume: async (signal?: AbortSignal) => {
+        const body: Schemas['UpdateCollection'] = { optimizers_config: {} };
+        await this.http.request('PATCH', this.path, body, { signal });
+      },
+    };
+  }
+
   /** Throws a PermanentError unless the collection holds one unnamed cosine vector of `dim`. */
   checkInfo(info: Schemas['CollectionInfo']): void {
     const v = info?.config?.params?.vectors as Partial<Schemas['VectorParams']> | undefined;
@@ -98,8 +119,9 @@ export class QdrantVectorIndex implements VectorSearcher {
   }
 
   /**
-   * Creates the collection (cosine, `hnsw`, optional int8 quantization) when missing, then the
-   * `doc_id` keyword index when missing — before any upload, so Qdrant builds it as it goes.
+   * Creates the collection (cosine, `hnsw`, optional int8 quantization, float16 or on-disk
+   * vectors) when missing, then the `doc_id` keyword index when missing — before any upload, so
+   * Qdrant builds it as it goes.
    * Safe to race with other workers: a create that finds the collection made meanwhile re-checks it.
    */
   async ensureCollection(signal?: AbortSignal): Promise<void> {
@@ -125,9 +147,13 @@ export class QdrantVectorIndex implements VectorSearcher {
   }
 
   private createBody(): Schemas['CreateCollection'] {
-    const { dim, hnsw, quantization } = this.opts;
+    const { dim, hnsw, quantization, datatype, onDisk } = this.opts;
+    // options at their defaults are left out: the request stays what Qdrant's defaults mean
+    const vectors: Schemas['VectorParams'] = { size: dim, distance: 'Cosine' };
+    if (datatype !== 'float32') vectors.datatype = datatype;
+    if (onDisk) vectors.on_disk = true;
     const body: Schemas['CreateCollection'] = {
-      vectors: { size: dim, distance: 'Cosine' },
+      vectors,
       hnsw_config: { m: hnsw.m, ef_construct: hnsw.efConstruct },
     };
     if (quantization === 'int8') body.quantization_config = { scalar: { type: 'int8', always_ram: true } };
@@ -179,7 +205,7 @@ export class QdrantVectorIndex implements VectorSearcher {
         query: f32Json(q),
         filter,
         limit,
-        with_payload: PAYLOAD,
+        with_payload: SEARCH_PAYLOAD,
         params: { hnsw_ef: Math.max(limit, this.opts.efSearch) },
       })),
     };
@@ -196,20 +222,20 @@ export class QdrantVectorIndex implements VectorSearcher {
     const seen = new Set<number>();
     const hits: Hit[] = [];
     for (const p of points) {
-      const { docId, chunk, hash, text } = this.payloadOf(p.id, p.payload);
+      const { docId, chunk, hash } = this.payloadOf(p.id, p.payload);
       if (docId === excludeDocId) continue;
       const key = qdrantChunkKey(docId, chunk);
       if (seen.has(key)) continue;
       seen.add(key);
       if (typeof hash !== 'number') throw new PermanentError(`${this.where}: point ${p.id} has no numeric hash payload`);
-      this.cache.put(key, { docId, chunk }, text);
+      this.cache.put(key, { docId, chunk });
       hits.push({ key, docId, chunk, score: p.score, hash });
     }
     return hits.sort(compareRanked);
   }
 
   private payloadOf(id: unknown, payload: unknown) {
-    const pl = (payload ?? {}) as { doc_id?: unknown; chunk?: unknown; hash?: unknown; text?: unknown };
+    const pl = (payload ?? {}) as { doc_id?: unknown; chunk?: unknown; hash?: unknown };
     if (typeof pl.doc_id !== 'string' || !Number.isInteger(pl.chunk)) {
       throw new PermanentError(`${this.where}: point ${String(id)} has no doc_id/chunk payload (not written by nextlong?)`);
     }
@@ -217,7 +243,6 @@ export class QdrantVectorIndex implements VectorSearcher {
       docId: pl.doc_id,
       chunk: pl.chunk as number,
       hash: pl.hash as number | undefined,
-      text: typeof pl.text === 'string' ? pl.text : undefined,
     };
   }
 
@@ -230,7 +255,7 @@ export class QdrantVectorIndex implements VectorSearcher {
     this.checkOpen();
     // Answers are collected apart from the cache: it may evict while fetched texts go in.
     const found = new Map<number, string>();
-    const missing = new Set<string>(); // point ids
+    const missing = new Map<string, { key: number; ref: ChunkRef }>(); // by point id
     for (const key of keys) {
       if (found.has(key)) continue;
       const text = this.cache.text(key);
@@ -240,25 +265,27 @@ export class QdrantVectorIndex implements VectorSearcher {
       }
       const ref = this.cache.ref(key);
       if (!ref) throw new Error(`chunk key ${key} is unknown here: texts() answers keys returned by this searcher's search()`);
-      missing.add(qdrantPointId(ref.docId, ref.chunk));
+      missing.set(qdrantPointId(ref.docId, ref.chunk), { key, ref });
     }
-    if (missing.size > 0) for (const [key, text] of await this.retrieve([...missing], signal)) found.set(key, text);
+    if (missing.size > 0) for (const [key, text] of await this.retrieve(missing, signal)) found.set(key, text);
     return keys.map((key) => found.get(key)!);
   }
 
-  private async retrieve(ids: string[], signal?: AbortSignal): Promise<Map<number, string>> {
-    const body: Schemas['PointRequest'] = { ids, with_payload: ['doc_id', 'chunk', 'text'], with_vector: false };
+  /** Texts of points `ids`, by id in one request that asks for the text alone. */
+  private async retrieve(ids: Map<string, { key: number; ref: ChunkRef }>, signal?: AbortSignal): Promise<Map<number, string>> {
+    const body: Schemas['PointRequest'] = { ids: [...ids.keys()], with_payload: ['text'], with_vector: false };
     const r = await this.http.request<Schemas['Record'][]>('POST', `${this.path}/points`, body, { signal });
     const out = new Map<number, string>();
     for (const rec of r.result ?? []) {
-      const { docId, chunk, text } = this.payloadOf(rec.id, rec.payload);
-      if (text === undefined) throw new PermanentError(`${this.where}: point ${rec.id} has no text payload`);
-      const key = qdrantChunkKey(docId, chunk);
-      out.set(key, text);
-      this.cache.put(key, { docId, chunk }, text);
+      const asked = ids.get(String(rec.id));
+      const text = (rec.payload as { text?: unknown } | null | undefined)?.text;
+      if (asked === undefined) throw new PermanentError(`${this.where}: asked for ${ids.size} point(s), got point ${String(rec.id)}`);
+      if (typeof text !== 'string') throw new PermanentError(`${this.where}: point ${String(rec.id)} has no text payload`);
+      out.set(asked.key, text);
+      this.cache.put(asked.key, asked.ref, text);
     }
-    if (out.size < ids.length) {
-      const lost = ids.filter((id) => !r.result?.some((rec) => rec.id === id));
+    if (out.size < ids.size) {
+      const lost = [...ids].filter(([, a]) => !out.has(a.key)).map(([id]) => id);
       throw new PermanentError(`${this.where}: ${lost.length} point(s) not found (e.g. ${lost[0]}): collection changed since the search?`);
     }
     return out;

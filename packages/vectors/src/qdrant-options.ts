@@ -15,6 +15,22 @@ export interface OpenQdrantOptions {
   hnsw?: { m: number; efConstruct: number };
   /** Scalar int8 quantization (quantized vectors always in RAM) of a collection this creates. Default 'none'. */
   quantization?: 'int8' | 'none';
+  /**
+   * Storage of the vectors of a collection this creates (`vectors.datatype`): 'float32' (Qdrant's
+   * default; not sent) or 'float16' (half the memory; scores from half-precision vectors).
+   */
+  datatype?: 'float32' | 'float16';
+  /** Serve the original vectors from disk (`vectors.on_disk`, memory-mapped). Default false (not sent). */
+  onDisk?: boolean;
+  /**
+   * Read side: how long to wait for the collection to finish indexing (status green) before a
+   * RetryableError. Default 3600000 (1 h: optimizing a multi-million-point collection takes long).
+   */
+  indexWaitMs?: number;
+  /** Pause between two status polls while waiting. Default 1000. */
+  indexPollMs?: number;
+  /** Where progress lines of that wait go. Default stderr. */
+  log?: (line: string) => void;
   /** Points per upsert request. Default 256. */
   batchSize?: number;
   /** Per request attempt. Default 60000. */
@@ -46,6 +62,11 @@ export function resolve(opts: OpenQdrantOptions): Resolved {
     create: opts.create ?? false,
     hnsw: opts.hnsw ?? { m: 16, efConstruct: 128 },
     quantization: opts.quantization ?? 'none',
+    datatype: opts.datatype ?? 'float32',
+    onDisk: opts.onDisk ?? false,
+    indexWaitMs: opts.indexWaitMs ?? 3_600_000,
+    indexPollMs: opts.indexPollMs ?? 1000,
+    log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
     batchSize: opts.batchSize ?? 256,
     timeoutMs: opts.timeoutMs ?? 60_000,
     maxRetries: opts.maxRetries ?? 30,
@@ -67,10 +88,14 @@ export function resolve(opts: OpenQdrantOptions): Resolved {
     retryBaseMs: o.retryBaseMs,
     retryMaxMs: o.retryMaxMs,
     cacheTextChars: o.cacheTextChars,
+    indexWaitMs: o.indexWaitMs,
+    indexPollMs: o.indexPollMs,
   }))
     if (!Number.isInteger(v) || v < 0) throw bad(field, 'an integer ≥ 0');
   if (!Number.isInteger(o.hnsw.m) || o.hnsw.m < 2) throw bad('hnsw.m', 'an integer ≥ 2');
   if (!Number.isInteger(o.hnsw.efConstruct) || o.hnsw.efConstruct < 4) throw bad('hnsw.efConstruct', 'an integer ≥ 4');
   if (o.quantization !== 'int8' && o.quantization !== 'none') throw bad('quantization', "'int8' or 'none'");
+  if (o.datatype !== 'float32' && o.datatype !== 'float16') throw bad('datatype', "'float32' or 'float16'");
+  if (typeof o.onDisk !== 'boolean') throw bad('onDisk', 'true or false');
   return o;
 }
