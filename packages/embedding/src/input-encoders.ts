@@ -17,11 +17,15 @@ export interface EncodedText {
 
 export interface InputEncoder {
   readonly maxTokens: number;
-  encode(texts: string[], signal?: AbortSignal): Promise<EncodedText[]>;
+  /** `workerIdle`: the onnxruntime worker has nothing queued, so it may take part of the work. */
+  encode(texts: string[], signal?: AbortSignal, workerIdle?: boolean): Promise<EncodedText[]>;
 }
 
-/** Characters tokenized between two yields to the event loop (~10 ms of work). */
-const YIELD_CHARS = 1 << 20;
+/**
+ * Characters tokenized between two yields to the event loop (5 to 15 ms of work at 10 to 25 M
+ * characters/s): between slices this thread answers the worker, timers and lock renewals.
+ */
+const YIELD_CHARS = 1 << 17;
 /** Calls with fewer characters are not worth a worker round trip. */
 const SPLIT_MIN_CHARS = 1 << 15;
 
@@ -45,14 +49,16 @@ export class StaticInputEncoder implements InputEncoder {
   }
 
   /**
-   * Lets `session`'s worker tokenize part of each call. Checked on a probe text first; returns
-   * false (and tokenizes everything on this thread) if the worker cannot, e.g. under coverage
-   * instrumentation, which makes the engine's source refer to outside names.
+   * Lets `session`'s worker tokenize part of a call. `loaded`: the worker's tokenizer, when its
+   * load was started already (loadWorkerTokenizer); else this thread's vocabulary is sent. Checked
+   * on a probe text first; returns false (and tokenizes everything on this thread) if the worker
+   * cannot, e.g. under coverage instrumentation, which makes the engine's source refer to outside
+   * names.
    */
-  async useWorker(session: OrtWorkerSession): Promise<boolean> {
+  async useWorker(session: OrtWorkerSession, loaded?: Promise<void>): Promise<boolean> {
     const probe = ["Don't re-tokenize state-of-the-art text, O'Brien's café — twice.", 'h1n1 long-term the'];
     try {
-      await session.loadTokenizer(staticTokenizerEngine.toString(), this.tokenizer.words);
+      await (loaded ?? session.loadTokenizer(staticTokenizerEngine.toString(), this.tokenizer.words));
       const got = await session.tokenize(probe, this.maxTokens);
       const want = this.tokenizer.encodeMany(probe, this.maxTokens);
       const same = got.ids.length === want.ids.length && got.ids.every((x, i) => x === want.ids[i]);
@@ -64,15 +70,16 @@ export class StaticInputEncoder implements InputEncoder {
   }
 
   /**
-   * Token ids of every text. A big enough call is split: the lane tokenizes the tail while this
-   * thread does the head (in slices of about YIELD_CHARS, so timers and I/O still run); the
-   * split point follows both threads' measured speeds, so they finish together.
+   * Token ids of every text, on this thread in slices of about YIELD_CHARS (so timers and I/O
+   * still run). A big enough call that finds the worker idle is split: the lane tokenizes the
+   * tail while this thread does the head; the split point follows both threads' measured
+   * speeds, so they finish together. A busy worker is left to run batches.
    */
-  async encode(texts: string[], signal?: AbortSignal): Promise<EncodedText[]> {
+  async encode(texts: string[], signal?: AbortSignal, workerIdle = true): Promise<EncodedText[]> {
     let chars = 0;
     for (const t of texts) chars += t.length;
     let head = texts.length;
-    if (this.lane && chars >= SPLIT_MIN_CHARS) {
+    if (this.lane && workerIdle && chars >= SPLIT_MIN_CHARS) {
       head = 0;
       for (let c = 0; head < texts.length && c < chars * this.share; head++) c += texts[head].length;
     }
@@ -110,6 +117,11 @@ export class StaticInputEncoder implements InputEncoder {
     }
     return out;
   }
+}
+
+/** Has `session`'s worker read `vocabFile` (a static model's vocab.json) into its own tokenizer. */
+export function loadWorkerTokenizer(session: OrtWorkerSession, vocabFile: string): Promise<void> {
+  return session.loadTokenizerFromFile(staticTokenizerEngine.toString(), vocabFile);
 }
 
 type HfTokenizer = InstanceType<typeof tokenizers.Tokenizer>;

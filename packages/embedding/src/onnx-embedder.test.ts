@@ -74,6 +74,30 @@ describe('OnnxEmbedder on a BERT-shaped model', () => {
     }
   });
 
+  test('overlapping calls give the same bytes as calls made one at a time, each in its own order', async () => {
+    // calls of different sizes, so their batches interleave in the worker's queue
+    const calls = Array.from({ length: 6 }, (_, c) =>
+      Array.from({ length: 3 + 2 * c }, (_, i) => `${'word '.repeat((i * 7 + c * 3) % 23)}text ${c}-${i}. ${i % 3 === 0 ? LONG : ''}`),
+    );
+    const one: Float32Array[][] = [];
+    for (const texts of calls) one.push(await embedder.embed(texts));
+    const overlapped = await Promise.all(calls.map((texts) => embedder.embed(texts)));
+    const bytes = (vs: Float32Array[]) => Buffer.concat(vs.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength)));
+    overlapped.forEach((vs, c) => expect(bytes(vs).equals(bytes(one[c]))).toBe(true));
+  });
+
+  test('an abort stops only its own call while others overlap it', async () => {
+    const ac = new AbortController();
+    const texts = Array.from({ length: 12 }, (_, i) => `text number ${i} ${LONG}`);
+    const want = await embedder.embed(texts);
+    const before = embedder.embed(texts);
+    const aborted = embedder.embed(texts, ac.signal);
+    const after = embedder.embed(texts);
+    ac.abort();
+    await expect(aborted).rejects.toThrow();
+    for (const got of [await before, await after]) got.forEach((v, i) => expect(maxDiff(v, want[i])).toBe(0));
+  });
+
   test('the tiny model is deterministic for a seed', () => {
     const a = tinyBertModel({ vocabSize: 100, seed: 3 });
     expect(Buffer.from(a).equals(Buffer.from(tinyBertModel({ vocabSize: 100, seed: 3 })))).toBe(true);

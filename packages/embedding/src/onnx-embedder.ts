@@ -7,8 +7,16 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError, type Embedder } from '@nextlong/core';
 import { l2Normalize, lengthBuckets, maskedMeanPool, padBatch, splitRows, type PaddedBatch } from './batching.js';
-import { declaredMaxTokens, HfInputEncoder, type InputEncoder, StaticInputEncoder } from './input-encoders.js';
+import {
+  declaredMaxTokens,
+  type EncodedText,
+  HfInputEncoder,
+  type InputEncoder,
+  loadWorkerTokenizer,
+  StaticInputEncoder,
+} from './input-encoders.js';
 import { type Feed, OrtWorkerSession } from './ort-worker.js';
+import { Slots } from './slots.js';
 import { readStaticManifest, STATIC_MANIFEST } from './static-model.js';
 import { StaticTokenizer } from './static-tokenizer.js';
 
@@ -20,8 +28,9 @@ export interface OnnxEmbedderOptions {
   /** onnxruntime intra-op threads (default 1; 0 = onnxruntime's own default, all cores). */
   threads?: number;
   /**
-   * Static model: let the onnxruntime worker tokenize part of each call's texts while this
-   * thread tokenizes the rest (default true). Off: all tokenization happens on this thread.
+   * Static model: when a call finds the onnxruntime worker idle (no other call in progress), let
+   * it tokenize part of the call's texts while this thread tokenizes the rest (default true).
+   * Off: all tokenization happens on this thread.
    */
   tokenizeInWorker?: boolean;
 }
@@ -38,8 +47,20 @@ interface ModelIo {
   normalized: boolean;
 }
 
+/**
+ * Batches queued in the worker at once, over all calls: enough that it never waits on this
+ * thread (a tokenization slice, input-encoders.ts) between batches, few enough that padded
+ * batches never pile up in memory.
+ */
+const QUEUED_BATCHES = 4;
+
 export class OnnxEmbedder implements Embedder {
   private closed = false;
+  /** embed() calls in progress. */
+  private calls = 0;
+  /** The latest call's tokenization (settled never rejects): the next call tokenizes after it. */
+  private encoding: Promise<unknown> = Promise.resolve();
+  private readonly slots = new Slots(QUEUED_BATCHES);
 
   private constructor(
     readonly name: string,
@@ -51,7 +72,7 @@ export class OnnxEmbedder implements Embedder {
     private readonly batchSize: number,
   ) {}
 
-  /** Whether the onnxruntime worker tokenizes part of each call (static model; see tokenizeInWorker). */
+  /** Whether the onnxruntime worker tokenizes part of a call when idle (static model; see tokenizeInWorker). */
   get tokenizesInWorker(): boolean {
     return this.encoder instanceof StaticInputEncoder && this.encoder.usesWorker;
   }
@@ -67,13 +88,29 @@ export class OnnxEmbedder implements Embedder {
     const folder = resolve(dir);
     const { modelFile, isStatic } = inspectFolder(folder);
     const maxTokens = options.maxTokens ?? (isStatic ? 512 : declaredMaxTokens(folder));
-    const encoder = isStatic
-      ? new StaticInputEncoder(await StaticTokenizer.fromFile(join(folder, 'vocab.json')), maxTokens)
-      : HfInputEncoder.fromFile(join(folder, 'tokenizer.json'), maxTokens);
-    const session = await openSession(modelFile, options.threads ?? 1);
+    const vocabFile = join(folder, 'vocab.json');
+    // start-up in parallel: the worker loads the model, then its own copy of the vocabulary,
+    // while this thread reads the tokenizer
+    const opening = openSession(modelFile, options.threads ?? 1);
+    const workerTokenizer =
+      isStatic && options.tokenizeInWorker !== false ? opening.then((s) => loadWorkerTokenizer(s, vocabFile)) : undefined;
+    workerTokenizer?.catch(() => {}); // a failure only means no tokenizing in the worker (useWorker)
+    let encoder: InputEncoder;
     try {
-      // the worker is idle while a call is tokenized: it takes part of the texts
-      if (encoder instanceof StaticInputEncoder && options.tokenizeInWorker !== false) await encoder.useWorker(session);
+      encoder = isStatic
+        ? new StaticInputEncoder(await StaticTokenizer.fromFile(vocabFile), maxTokens)
+        : HfInputEncoder.fromFile(join(folder, 'tokenizer.json'), maxTokens);
+    } catch (err) {
+      await opening.then(
+        (s) => s.release(),
+        () => {},
+      );
+      throw err;
+    }
+    const session = await opening;
+    try {
+      // the worker is idle while a lone call is tokenized: it takes part of the texts
+      if (encoder instanceof StaticInputEncoder && workerTokenizer) await encoder.useWorker(session, workerTokenizer);
       const manifest = isStatic ? await readStaticManifest(folder) : null;
       // a folder built by ensureStaticModel: its graph ends in x / max(‖x‖, 1e-12) (staticModelDef)
       const io = modelIo(session, modelFile, isStatic, manifest !== null);
@@ -89,37 +126,75 @@ export class OnnxEmbedder implements Embedder {
 
   /**
    * L2-normalized vectors in input order; a text with no usable tokens gives the zero vector.
-   * Pipelined: while the worker runs batch i, this thread pads batch i + 1 and queues it, so the
-   * worker never waits on us between batches of a call; at most two batches are in flight.
+   * Calls may overlap (the embed step issues the next group before the previous one is done):
+   * they tokenize one after another on this thread, in call order, while the worker runs the
+   * batches of earlier calls. Each call's batches are exactly those of a call made alone, so
+   * its vectors are too.
    */
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     if (this.closed) throw new Error(`embedder ${this.name} is closed`);
     signal?.throwIfAborted();
-    const encoded = await this.encoder.encode(texts, signal);
-    const out: Float32Array[] = new Array(texts.length);
+    // the worker is idle only when no other call is in progress: then it may tokenize too
+    const workerIdle = this.calls === 0;
+    this.calls++;
+    try {
+      const encoded = await this.encodeInTurn(texts, workerIdle, signal);
+      return await this.runBatches(encoded, signal);
+    } finally {
+      this.calls--;
+    }
+  }
+
+  /** Tokenizes once the calls before this one have. */
+  private encodeInTurn(texts: string[], workerIdle: boolean, signal?: AbortSignal): Promise<EncodedText[]> {
+    const turn = this.encoding.then(() => {
+      signal?.throwIfAborted();
+      return this.encoder.encode(texts, signal, workerIdle);
+    });
+    this.encoding = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /**
+   * Length-bucketed batches through the worker. A batch is padded and posted once it holds one
+   * of the embedder's slots, so a few batches wait in the worker's queue whatever this thread is
+   * doing; a slot comes back when its batch's vectors are in.
+   */
+  private async runBatches(encoded: EncodedText[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const out: Float32Array[] = new Array(encoded.length);
     const typeIds = this.io.inputs.some((i) => i.name === 'token_type_ids');
-    let inFlight: { rows: number[]; result: Promise<Float32Array[]> } | undefined;
-    const collect = async (done: { rows: number[]; result: Promise<Float32Array[]> }): Promise<void> => {
-      const vectors = await done.result;
-      for (let r = 0; r < done.rows.length; r++) out[done.rows[r]] = this.io.normalized ? vectors[r] : l2Normalize(vectors[r]);
-    };
+    const running: Promise<void>[] = [];
+    let failed = false;
     try {
       for (const rows of lengthBuckets(encoded, this.batchSize)) {
-        signal?.throwIfAborted();
-        const batch = padBatch(
-          rows.map((i) => encoded[i]),
-          typeIds,
-        );
-        const previous = inFlight;
-        inFlight = { rows, result: runBatch(this.session, this.io, batch, this.name, true) };
-        // the worker already has this batch queued behind the previous one
-        if (previous) await collect(previous);
+        await this.slots.acquire();
+        let posted = false;
+        try {
+          if (failed) break;
+          signal?.throwIfAborted();
+          const batch = padBatch(
+            rows.map((i) => encoded[i]),
+            typeIds,
+          );
+          const done = runBatch(this.session, this.io, batch, this.name, true).then(
+            (vectors) => {
+              for (let r = 0; r < rows.length; r++) out[rows[r]] = this.io.normalized ? vectors[r] : l2Normalize(vectors[r]);
+            },
+            (err: unknown) => {
+              failed = true;
+              throw err;
+            },
+          );
+          running.push(done.finally(() => this.slots.release()));
+          posted = true;
+        } finally {
+          if (!posted) this.slots.release();
+        }
       }
-      if (inFlight) await collect(inFlight);
-      inFlight = undefined;
+      await Promise.all(running);
     } finally {
-      // an abort or error while a batch is queued: let it finish unobserved
-      inFlight?.result.catch(() => {});
+      // an abort or error while batches are queued: let them finish unobserved
+      for (const r of running) r.catch(() => {});
     }
     return out;
   }

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodeModel } from './onnx-proto.js';
 import { OrtWorkerSession, type Feed } from './ort-worker.js';
 import { staticModelDef } from './static-model.js';
@@ -63,6 +66,26 @@ describe('OrtWorkerSession', () => {
     expect(Array.from(got.offsets)).toEqual(Array.from(want.offsets));
     expect(Array.from(got.ids)).toEqual(Array.from(want.ids));
     expect(got.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  test('loads a tokenizer from a JSON file it reads itself; a missing file is named', async () => {
+    const words = ['the', 'cat', 'sat', 'not', 'do', 'long-term', ','];
+    const dir = await mkdtemp(join(tmpdir(), 'nextlong-ort-'));
+    const other = await OrtWorkerSession.open(encodeModel(staticModelDef(table, 2)), { threads: 1 });
+    try {
+      await writeFile(join(dir, 'vocab.json'), JSON.stringify(words));
+      await other.loadTokenizerFromFile(staticTokenizerEngine.toString(), join(dir, 'vocab.json'));
+      const texts = ["The cat don't sat, long-term", '', 'Café cat-flap'];
+      const got = await other.tokenize(texts, 512);
+      const want = new StaticTokenizer(words).encodeMany(texts, 512);
+      expect(Array.from(got.ids)).toEqual(Array.from(want.ids));
+      expect(Array.from(got.offsets)).toEqual(Array.from(want.offsets));
+      const missing = join(dir, 'missing.json');
+      await expect(other.loadTokenizerFromFile(staticTokenizerEngine.toString(), missing)).rejects.toThrow(missing);
+    } finally {
+      await other.release();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('tokenize without a tokenizer fails cleanly', async () => {

@@ -74,7 +74,8 @@ async function handle(msg) {
   }
   if (msg.op === 'tokenizer') {
     tokenizer = null;
-    tokenizer = (0, eval)('(' + msg.source + ')')(msg.arg);
+    const arg = msg.argFile ? JSON.parse(require('node:fs').readFileSync(msg.argFile, 'utf8')) : msg.arg;
+    tokenizer = (0, eval)('(' + msg.source + ')')(arg);
     return { value: null };
   }
   if (msg.op === 'tokenize') {
@@ -138,6 +139,14 @@ export class OrtWorkerSession {
    */
   async loadTokenizer(source: string, arg: unknown): Promise<void> {
     await this.calls.call({ op: 'tokenizer', source, arg });
+  }
+
+  /**
+   * `loadTokenizer` with `arg` read by the worker from a JSON file: the worker parses its own
+   * copy (no big argument cloned across), so it can start before this thread has read the file.
+   */
+  async loadTokenizerFromFile(source: string, argFile: string): Promise<void> {
+    await this.calls.call({ op: 'tokenizer', source, argFile });
   }
 
   /** Tokenizes `texts` in the worker (loadTokenizer first); `ms` is the worker's own time. */

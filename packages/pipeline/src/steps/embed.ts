@@ -20,14 +20,29 @@ export async function embedShard(
   const rejects = ctx.plan.poolIsInput ? undefined : new RejectLog(shard);
   const points: ChunkPoint[] = [];
   let pending: Omit<ChunkPoint, 'vector'>[] = [];
+  // the latest group's embed() call: its points land after the group before it (input order)
+  let embedded: Promise<void> = Promise.resolve();
+  /**
+   * Hands the pending group to the embedder, then waits for the group before it: the embedder
+   * tokenizes this group (and the shard is read on) while the model runs the previous one.
+   */
   const flush = async () => {
     if (pending.length === 0) return;
-    const vectors = await embedder.embed(
-      pending.map((p) => p.text),
+    const group = pending;
+    pending = [];
+    const vectors = embedder.embed(
+      group.map((p) => p.text),
       signal,
     );
-    pending.forEach((p, i) => points.push({ ...p, vector: vectors[i]! }));
-    pending = [];
+    const previous = embedded;
+    embedded = previous.then(async () => {
+      const vs = await vectors;
+      group.forEach((p, i) => points.push({ ...p, vector: vs[i]! }));
+    });
+    // a failure surfaces once, where its group is awaited; the other handles only mark it seen
+    vectors.catch(() => {});
+    embedded.catch(() => {});
+    await previous;
   };
   // every valid record's id, for the index step's duplicate check (steps/duplicates.ts)
   const ids: IdEntry[] = [];
@@ -53,6 +68,7 @@ export async function embedShard(
     onProgress(1);
   }
   await flush();
+  await embedded;
   checkBadShare(stats, c.maxBadShare);
   stats.chunks_indexed = points.length;
   await storePoints(ctx.plan, ctx.store, shard.id, points, embedder.dim, signal);
