@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { readLines, type RawLine } from './line-reader.js';
+import { readLineBatches, readLines, type RawLine } from './line-reader.js';
 import { maxLineBytes, parseRecord } from './records.js';
 
 async function* chunked(buf: Buffer, size: number): AsyncGenerator<Buffer> {
@@ -81,5 +81,39 @@ describe('readLines with a byte limit', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('readLineBatches', () => {
+  test('a chunk of many lines comes in batches of at most 1024, numbered in order', async () => {
+    const sizes: number[] = [];
+    const numbers: number[] = [];
+    for await (const batch of readLineBatches(chunked(Buffer.from('\n'.repeat(3000) + 'x'), 1 << 20), 5)) {
+      sizes.push(batch.length);
+      numbers.push(...batch.map((l) => l.line));
+    }
+    expect(sizes).toEqual([1024, 1024, 952, 1]);
+    expect(numbers).toEqual(Array.from({ length: 3001 }, (_, i) => i + 5));
+  });
+
+  test('a batch holds the lines that end in its chunk and pulls no further chunk', async () => {
+    let pulled = 0;
+    async function* input(): AsyncGenerator<Buffer> {
+      for (const s of ['a\nb', 'c\nd\n', 'e\n']) {
+        pulled++;
+        yield Buffer.from(s);
+      }
+    }
+    const it = readLineBatches(input());
+    const first = await it.next();
+    expect(first.value!.map((l: RawLine) => l.bytes.toString())).toEqual(['a']);
+    expect(pulled).toBe(1);
+    const second = await it.next();
+    expect(second.value!.map((l: RawLine) => [l.line, l.bytes.toString()])).toEqual([
+      [2, 'bc'],
+      [3, 'd'],
+    ]);
+    expect(pulled).toBe(2);
+    await it.return(undefined);
   });
 });

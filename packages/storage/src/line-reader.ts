@@ -35,9 +35,19 @@ export function openLocal(file: string, start = 0, end?: number): Readable {
   return createReadStream(file, { start, end: end === undefined ? undefined : end - 1 });
 }
 
+/** Lines per batch at most: a chunk of a million empty lines (a decompression bomb) is not a million objects at once. */
+const MAX_BATCH = 1024;
+
+/** readLineBatches one line at a time. */
+export async function* readLines(stream: AsyncIterable<Buffer>, firstLine = 1, maxBytes = Infinity): AsyncGenerator<RawLine> {
+  for await (const batch of readLineBatches(stream, firstLine, maxBytes)) yield* batch;
+}
+
 /**
  * Splits a byte stream into lines on raw '\n' bytes: decoding happens per line, so invalid
- * UTF-8 is caught (and attributed to its line) instead of being silently replaced.
+ * UTF-8 is caught (and attributed to its line) instead of being silently replaced. The lines
+ * that end in one input chunk come as one batch (one await per chunk, not per line); a batch
+ * never asks the stream for more bytes than its lines need.
  *
  * Memory is bounded by `maxBytes`: once a line grows past it, its bytes are dropped and the
  * rest of the line is skipped up to the next '\n' (a decompression bomb that expands to one
@@ -45,7 +55,7 @@ export function openLocal(file: string, start = 0, end?: number): Readable {
  * (`overLimit`). An over-long line of only blanks is yielded as an empty line instead, so
  * readers count records exactly as planning does (a line with a non-blank byte is a record).
  */
-export async function* readLines(stream: AsyncIterable<Buffer>, firstLine = 1, maxBytes = Infinity): AsyncGenerator<RawLine> {
+export async function* readLineBatches(stream: AsyncIterable<Buffer>, firstLine = 1, maxBytes = Infinity): AsyncGenerator<RawLine[]> {
   let line = firstLine;
   let carry: Buffer[] = [];
   let carried = 0;
@@ -54,6 +64,7 @@ export async function* readLines(stream: AsyncIterable<Buffer>, firstLine = 1, m
   let content = false;
   const marker = (): RawLine => ({ line: line++, bytes: Buffer.alloc(0), ...(content ? { overLimit: skipped } : {}) });
   for await (const chunk of stream) {
+    let batch: RawLine[] = [];
     let from = 0;
     while (from < chunk.length) {
       const nl = chunk.indexOf(10, from);
@@ -72,22 +83,27 @@ export async function* readLines(stream: AsyncIterable<Buffer>, firstLine = 1, m
         const bytes = carry.length ? Buffer.concat([...carry, piece]) : piece;
         carry = [];
         carried = 0;
-        yield { line: line++, bytes: stripCr(bytes) };
+        batch.push({ line: line++, bytes: stripCr(bytes) });
       } else {
         carry.push(chunk.subarray(from));
         carried += chunk.length - from;
       }
       if (nl === -1) break;
       if (skipped >= 0) {
-        yield marker();
+        batch.push(marker());
         skipped = -1;
         content = false;
       }
       from = nl + 1;
+      if (batch.length === MAX_BATCH) {
+        yield batch;
+        batch = [];
+      }
     }
+    if (batch.length) yield batch;
   }
-  if (skipped >= 0) yield marker();
-  else if (carry.length) yield { line, bytes: stripCr(Buffer.concat(carry)) };
+  if (skipped >= 0) yield [marker()];
+  else if (carry.length) yield [{ line, bytes: stripCr(Buffer.concat(carry)) }];
 }
 
 // JSONL written on Windows ends lines with "\r\n"; the '\r' is not part of the record
@@ -96,7 +112,7 @@ function stripCr(b: Buffer): Buffer {
 }
 
 /** Whether bytes [from, to) hold anything but blanks (space, tab, '\r'), as planning counts records. */
-function hasContent(b: Buffer, from: number, to: number): boolean {
+export function hasContent(b: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = b[i]!;
     if (c !== 32 && c !== 9 && c !== 13) return true;

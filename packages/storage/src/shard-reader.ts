@@ -2,13 +2,11 @@ import { BadInputError } from '@nextlong/core';
 import type { ShardSpec } from './inputs.js';
 import { fileRejectReason, readFailure } from './input-errors.js';
 import { openInput, openZstdFrames } from './input-source.js';
-import { readLines } from './line-reader.js';
+import { hasContent, readLineBatches } from './line-reader.js';
 import { readParquetFileShard } from './parquet-reader.js';
 import { maxLineBytes, parseRecord, type DocRecord, type RecordOptions } from './records.js';
 
-export type ShardItem =
-  | { line: number; ordinal: number; doc: DocRecord }
-  | { line: number; ordinal: number; bad: BadInputError };
+export type ShardItem = { line: number; ordinal: number; doc: DocRecord } | { line: number; ordinal: number; bad: BadInputError };
 
 /**
  * The records of one shard in file order. `ordinal` counts non-blank lines within the
@@ -31,22 +29,24 @@ export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'sha
   let ordinal = 0;
   let line = spec.lineStart;
   try {
-    for await (const raw of readLines(stream as AsyncIterable<Buffer>, firstLine, maxLineBytes(opts.maxRecordChars))) {
-      line = raw.line + 1;
-      if (raw.line < spec.lineStart) continue;
-      if (raw.line >= spec.lineEnd) break;
-      // an over-long line arrives as a marker (no bytes): parseRecord rejects it as too_large
-      if (raw.overLimit !== undefined || !isBlank(raw.bytes)) {
-        try {
-          yield { line: raw.line, ordinal, doc: parseRecord(raw, ro) };
-        } catch (err) {
-          if ((err as Error).name !== 'BadInputError') throw err;
-          yield { line: raw.line, ordinal, bad: err as BadInputError };
+    lines: for await (const batch of readLineBatches(stream as AsyncIterable<Buffer>, firstLine, maxLineBytes(opts.maxRecordChars))) {
+      for (const raw of batch) {
+        line = raw.line + 1;
+        if (raw.line < spec.lineStart) continue;
+        if (raw.line >= spec.lineEnd) break lines;
+        // an over-long line arrives as a marker (no bytes): parseRecord rejects it as too_large
+        if (raw.overLimit !== undefined || hasContent(raw.bytes, 0, raw.bytes.length)) {
+          try {
+            yield { line: raw.line, ordinal, doc: parseRecord(raw, ro) };
+          } catch (err) {
+            if ((err as Error).name !== 'BadInputError') throw err;
+            yield { line: raw.line, ordinal, bad: err as BadInputError };
+          }
+          ordinal++;
         }
-        ordinal++;
+        // the shard's last line: stop before decompressing (or reading) the next shard's first one
+        if (raw.line === spec.lineEnd - 1) break lines;
       }
-      // the shard's last line: stop before decompressing (or reading) the next shard's first one
-      if (raw.line === spec.lineEnd - 1) break;
     }
   } catch (err) {
     // bad bytes (cut short, corrupt, not gzip) or a file that cannot be opened: one reject where
@@ -55,14 +55,11 @@ export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'sha
     const reason = fileRejectReason(err);
     if (reason === undefined) throw readFailure(spec.file, err);
     const e = err as Error;
-    const what = e.message.startsWith(`${spec.file}: `) ? e.message.slice(spec.file.length + 2) : `${reason.replace('_', ' ')} (${e.message})`;
+    const what = e.message.startsWith(`${spec.file}: `)
+      ? e.message.slice(spec.file.length + 2)
+      : `${reason.replace('_', ' ')} (${e.message})`;
     yield { line, ordinal, bad: new BadInputError(reason, `${spec.file}: line ${line}: ${what}`) };
   } finally {
     stream.destroy();
   }
-}
-
-function isBlank(b: Buffer): boolean {
-  for (const c of b) if (c !== 32 && c !== 9 && c !== 13) return false;
-  return true;
 }
