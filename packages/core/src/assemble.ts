@@ -55,7 +55,47 @@ export function joinPieces(pieces: Piece[], separator: string): { text: string; 
     segments.push(seg);
     offset += len;
   });
-  return { text: pieces.map((p) => p.text).join(separator), segments };
+  return { text: joinedParts(pieces, separator).join(''), segments };
+}
+
+/** [p₁, sep, p₂, sep, ...]: what joinPieces concatenates, for cutToTokens' `parts`. */
+export function joinedParts(pieces: Piece[], separator: string): string[] {
+  return pieces.flatMap((p, i) => (i > 0 ? [separator, p.text] : [p.text]));
+}
+
+/**
+ * A tokenizer that encodes a concatenation from its parts, reusing what it knows of parts it
+ * has seen (the tokenizers package's pre-token cache): same ids as encode(parts.join('')).
+ */
+export interface PartsEncoder {
+  encodeParts(parts: readonly string[]): Uint32Array;
+}
+
+function hasEncodeParts(t: Tokenizer): t is Tokenizer & PartsEncoder {
+  return typeof (t as Partial<PartsEncoder>).encodeParts === 'function';
+}
+
+/** Token count of parts.join(''). */
+export function countParts(tokenizer: Tokenizer, parts: string[]): number {
+  return hasEncodeParts(tokenizer) ? tokenizer.encodeParts(parts).length : tokenizer.count(parts.join(''));
+}
+
+/** encode(text.slice(0, end)) for any end, from the parts when the tokenizer can use them. */
+function prefixEncoder(text: string, tokenizer: Tokenizer, parts?: string[]): (end: number) => Uint32Array {
+  if (!parts || !hasEncodeParts(tokenizer)) return (end) => tokenizer.encode(end === text.length ? text : text.slice(0, end));
+  return (end) => {
+    const head: string[] = [];
+    let at = 0;
+    for (const p of parts) {
+      if (at + p.length > end) {
+        if (end > at) head.push(p.slice(0, end - at));
+        break;
+      }
+      head.push(p);
+      at += p.length;
+    }
+    return tokenizer.encodeParts(head);
+  };
 }
 
 /** Scores in records are rounded so that output bytes do not depend on float noise. */
@@ -85,14 +125,15 @@ export class NoExactCutError extends Error {
  * of the full encoding and is verified by re-tokenizing; at a BPE seam where the prefix
  * tokenizes differently it moves by code points until the count is exact. Throws
  * `NoExactCutError` when the cut is bracketed by adjacent code point boundaries with fewer and
- * more tokens (no exact prefix there).
+ * more tokens (no exact prefix there). `parts` (text = parts.join('')) only make it faster.
  */
-export function cutToTokens(text: string, segments: Segment[], tokenizer: Tokenizer, target: number): CutResult | null {
-  const full = tokenizer.encode(text);
+export function cutToTokens(text: string, segments: Segment[], tokenizer: Tokenizer, target: number, parts?: string[]): CutResult | null {
+  const encode = prefixEncoder(text, tokenizer, parts);
+  const full = encode(text.length);
   if (full.length < target) return null;
   if (full.length === target) return { text, segments, ids: full };
   let end = tokenizer.prefixEnd(text, full, target);
-  let ids = tokenizer.encode(text.slice(0, end));
+  let ids = encode(end);
   let below = -1; // largest cut seen with fewer tokens than the target
   let above = text.length; // smallest cut seen with more (the whole text has more)
   for (let step = 0; ids.length !== target; step++) {
@@ -109,7 +150,7 @@ export function cutToTokens(text: string, segments: Segment[], tokenizer: Tokeni
       throw new NoExactCutError(`no prefix of the sequence has exactly ${target} tokens (near offset ${end})`);
     }
     end = next;
-    ids = tokenizer.encode(text.slice(0, end));
+    ids = encode(end);
   }
   const cutCp = codePointLength(text, 0, end);
   const kept = segments.filter((s) => s.start < cutCp).map((s) => (s.end > cutCp ? { ...s, end: cutCp } : s));

@@ -1,4 +1,15 @@
-import { cutToTokens, joinPieces, NoExactCutError, layout, type Group, type Piece, type Placement, type Segment } from './assemble.js';
+import {
+  countParts,
+  cutToTokens,
+  joinedParts,
+  joinPieces,
+  NoExactCutError,
+  layout,
+  type Group,
+  type Piece,
+  type Placement,
+  type Segment,
+} from './assemble.js';
 import { exactGroupTargets, paperNegativesPerChunk } from './budget.js';
 import { groupSegments } from './chunker.js';
 import type { Embedder, Hit, Tokenizer, VectorSearcher } from './ports.js';
@@ -79,7 +90,7 @@ export async function buildSequence(
   stats.randomScores = await randomBaseline(vectors[0], ports.searcher, rng);
   let cut: ReturnType<typeof cutToTokens>;
   try {
-    cut = cutToTokens(joined.text, joined.segments, ports.tokenizer, params.targetTokens);
+    cut = cutToTokens(joined.text, joined.segments, ports.tokenizer, params.targetTokens, joinedParts(pieces, params.separator));
   } catch (err) {
     if (err instanceof NoExactCutError) return { kind: 'discarded', reason: 'no_exact_cut', stats };
     throw err;
@@ -162,7 +173,7 @@ async function planExact(input: PlanInput): Promise<Plan> {
   // a piece is counted with the separator after it: they tokenize together (".\n\n", " \n\n"
   // are single tokens), so counting them apart overestimates by up to a token per piece
   const sep = params.separator;
-  const metaTokens = chunks.map((c) => tok.count(c + sep));
+  const metaTokens = chunks.map((c) => countParts(tok, [c, sep]));
   const targets = exactGroupTargets(params.targetTokens, metaTokens, 0);
   const room = targets[targets.length - 1] ?? 0;
   const p = chunks.length;
@@ -187,7 +198,7 @@ async function planExact(input: PlanInput): Promise<Plan> {
       let stop = false;
       for (let j = 0; j < batch.length && !stop; j++) {
         const h = batch[j]!;
-        const t = tok.count(texts[j]! + sep);
+        const t = countParts(tok, [texts[j]!, sep]);
         const piece = toPiece(h, texts[j]!);
         if (cum + t <= cap) {
           negatives.push(piece);

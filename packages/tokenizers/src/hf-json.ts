@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '@nextlong/core';
 import { Tiktoken } from 'tiktoken/lite';
 import { byteLevelToBytes, ranksText } from './byte-level.js';
+import { CachedTokenizer } from './pretoken-cache.js';
 import { TiktokenTokenizer } from './tiktoken-tokenizer.js';
 
 interface HfTokenizerJson {
@@ -23,9 +24,11 @@ const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\
  * A Hugging Face `tokenizer.json` with a byte-level BPE model (GPT-2, Llama-3, Qwen,
  * Mistral-Nemo style). Its merges become tiktoken ranks (a token's rank is the position of
  * the merge that makes it), so the BPE runs in tiktoken and `decode`/offsets are exact.
- * Added/special tokens are not honoured: special-token strings are plain text.
+ * Added/special tokens are not honoured: special-token strings are plain text. The pre-token
+ * cache is used when the split pattern is one we run exactly in JavaScript (pattern.ts), else
+ * tiktoken tokenizes every text whole.
  */
-export function createFromTokenizerJson(file: string): TiktokenTokenizer {
+export function createFromTokenizerJson(file: string): CachedTokenizer {
   let json: HfTokenizerJson;
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as HfTokenizerJson;
@@ -42,7 +45,8 @@ export function createFromTokenizerJson(file: string): TiktokenTokenizer {
   const rankOf = new Map<number, number>();
   idOfRank.forEach((id, rank) => rankOf.set(id, rank));
   const enc = new Tiktoken(ranksText(ranks), {}, pattern);
-  return new TiktokenTokenizer(`tokenizer.json:${file}`, enc, Math.max(...idOfRank) + 1, idOfRank, rankOf);
+  const raw = new TiktokenTokenizer(`tokenizer.json:${file}`, enc, idOfRank.reduce((a, b) => Math.max(a, b), 0) + 1, idOfRank, rankOf);
+  return new CachedTokenizer(raw, pattern);
 }
 
 function bytePattern(pre: HfPreTokenizer | null | undefined, file: string): string {

@@ -1,6 +1,7 @@
-import { buildSequence, type SequenceParams } from '@nextlong/core';
+import { buildSequence, PermanentError, type SequenceParams, type SequenceRecord, type Tokenizer } from '@nextlong/core';
 import { metrics } from '@nextlong/metrics';
 import { readShard, type ShardSpec } from '@nextlong/storage';
+import { rawTokenizer } from '@nextlong/tokenizers';
 import type { RunContext } from '../context.js';
 import { addScore, emptyStats, type ShardStats } from '../stats.js';
 import { duplicateError, readShardDuplicates } from './duplicates.js';
@@ -29,6 +30,7 @@ export async function synthShard(
     overfetch: c.overfetch,
     seed: c.seed,
   };
+  const verify = c.verifyTokens ? rawTokenizer(ports.tokenizer) : undefined;
   const sample = ctx.plan.sample ? new Set(ctx.plan.sample[shard.id] ?? []) : undefined;
   const rejects = new RejectLog(shard);
   // later occurrences of an id (found by the index step): rejected, sampled or not
@@ -66,6 +68,7 @@ export async function synthShard(
         metrics.negativeScore.observe(s);
       }
       stats.negatives += r.stats.negatives;
+      if (verify) verifySequenceTokens(verify, r.record, r.ids, shard.id);
       stats.sequences_written++;
       stats.output_tokens += r.record.num_tokens;
       await out.write(r.record, r.ids, signal);
@@ -78,4 +81,17 @@ export async function synthShard(
   }
   await rejects.save(ctx.store);
   return stats;
+}
+
+/** `verifyTokens`: the record's text, tokenized whole by the raw tokenizer, must give exactly its ids. */
+export function verifySequenceTokens(raw: Tokenizer, record: SequenceRecord, ids: Uint32Array, shardId: string): void {
+  const want = raw.encode(record.text);
+  let i = 0;
+  while (i < want.length && i < ids.length && want[i] === ids[i]) i++;
+  if (i === want.length && i === ids.length && record.num_tokens === ids.length) return;
+  throw new PermanentError(
+    `verify-tokens: sequence ${JSON.stringify(record.id)} of shard ${shardId}: ${raw.name} gives ${want.length} tokens for its text, ` +
+      `the record has num_tokens ${record.num_tokens} and ${ids.length} ids` +
+      (i < Math.min(want.length, ids.length) ? ` (first difference at token ${i}: ${want[i]} vs ${ids[i]})` : ''),
+  );
 }
