@@ -1,19 +1,15 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { backoffMs, errorReason, isRetryable, PermanentError, reportRetry, sleep, type RunConfig } from '@nextlong/core';
 import { openObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
+import { canFork, ChildLane, type ShardRunner } from './child-lane.js';
 import { RunContext, tmpDirFor } from './context.js';
 import { finalizeRun, type Manifest } from './finalize.js';
 import { planRun } from './plan.js';
 import { Progress } from './progress.js';
 import { INDEX_SHARD, runShard } from './run-shard.js';
 import type { RunPlan, Stage } from './run-state.js';
-import type { ChildMessage } from './shard-process.js';
 import type { ShardStats } from './stats.js';
 import { qdrantSettings } from './vectors-backend.js';
 
@@ -23,51 +19,58 @@ export interface LocalRunOptions {
   quiet?: boolean;
 }
 
-/** A way to run one shard: in this process, or in a pool of child processes. */
-interface ShardRunner {
-  run(stage: Stage, shardId: string, onProgress: (n: number) => void): Promise<ShardStats>;
-  close(): Promise<void>;
-}
-
 /**
- * The local executor: plan → embed → index → synth → manifest on one machine. Shards run
- * in `concurrency` child processes (one core each); re-running resumes from done markers.
+ * The local executor: plan → embed → index → synth → manifest on one machine. Shards run on
+ * `concurrency` lanes (one core each): this process and `concurrency - 1` shard processes kept
+ * for the whole run; re-running resumes from done markers.
  */
 export async function runLocal(config: RunConfig, opts: LocalRunOptions = {}): Promise<Manifest> {
   const t0 = performance.now();
   if (config.vectors === 'qdrant') qdrantSettings(); // a missing QDRANT_URL stops us before any work
-  const store = openObjectStore(config.out);
-  const plan = await planRun(config, store, loadTokenizer(config.tokenizer));
-  // temporary files of an interrupted run are garbage: every shard rewrites its own
-  await rm(tmpDirFor(store, plan.runId), { recursive: true, force: true });
-  const timings: Record<string, number> = { plan_seconds: secs(t0) };
-  const n = config.concurrency || os.availableParallelism();
-  const runner: ShardRunner = n > 1 && existsSync(childScript()) ? new ProcessPool(n, config.out) : new InProcess(plan);
+  // shard processes start first: their start-up (modules, model, tokenizer) overlaps the planning below
+  const lanes = config.concurrency || os.availableParallelism();
+  const children = canFork() ? Array.from({ length: lanes - 1 }, () => new ChildLane(config)) : [];
   try {
-    await runStage(
-      runner,
-      'embed',
-      plan.poolShards.map((s) => s.id),
-      total(plan.poolShards),
-      'docs',
-      opts,
-      timings,
-    );
-    const index = new InProcess(plan);
-    await runStage(index, 'index', [INDEX_SHARD], plan.poolShards.length, 'segments', opts, timings);
-    await index.close();
-    const inputs = plan.inputShards.map((s) => s.id);
-    const toSynth = plan.sample ? Object.values(plan.sample).reduce((a, l) => a + l.length, 0) : total(plan.inputShards);
-    await runStage(runner, 'synth', inputs, toSynth, 'docs', opts, timings);
+    const store = openObjectStore(config.out);
+    const plan = await planRun(config, store, loadTokenizer(config.tokenizer), { quiet: opts.quiet });
+    // temporary files of an interrupted run are garbage: every shard rewrites its own
+    await rm(tmpDirFor(store, plan.runId), { recursive: true, force: true });
+    const timings: Record<string, number> = { plan_seconds: secs(t0) };
+    // this process is a lane too: it has the tokenizer loaded already, and a process fewer starts
+    const here = new InProcess(plan);
+    const runners: ShardRunner[] = [here, ...children];
+    try {
+      await runStage(runners, 'embed', byWork(plan.poolShards), total(plan.poolShards), 'docs', opts, timings);
+      const index = new InProcess(plan);
+      await runStage([index], 'index', [INDEX_SHARD], plan.poolShards.length, 'segments', opts, timings);
+      await index.close();
+      const work = (s: { id: string; records: number }) => plan.sample?.[s.id]?.length ?? s.records;
+      await runStage(runners, 'synth', byWork(plan.inputShards, work), total(plan.inputShards, work), 'docs', opts, timings);
+    } finally {
+      await here.close();
+    }
+    timings.total_seconds = secs(t0);
+    return await finalizeRun(store, plan, timings);
   } finally {
-    await runner.close();
+    await Promise.all(children.map((c) => c.close()));
   }
-  timings.total_seconds = secs(t0);
-  return finalizeRun(store, plan, timings);
 }
 
-function total(shards: { records: number }[]): number {
-  return shards.reduce((a, s) => a + s.records, 0);
+type Sized = { id: string; records: number };
+
+function total(shards: Sized[], work: (s: Sized) => number = (s) => s.records): number {
+  return shards.reduce((a, s) => a + work(s), 0);
+}
+
+/**
+ * Shard ids, most work first (ties in plan order): the lanes then end close together instead
+ * of one lane running a big shard alone at the end. Completion order never reaches the output.
+ */
+function byWork(shards: Sized[], work: (s: Sized) => number = (s) => s.records): string[] {
+  return shards
+    .map((s, i) => ({ id: s.id, w: work(s), i }))
+    .sort((a, b) => b.w - a.w || a.i - b.i)
+    .map((s) => s.id);
 }
 
 /** Attempts of a shard that fails with a RetryableError (an S3 outage that outlasted its retry budget, say). */
@@ -100,8 +103,9 @@ function secs(t0: number): number {
   return Math.round(performance.now() - t0) / 1000;
 }
 
+/** Runs a stage's shards, each lane (runner) taking the next one when it is free. */
 async function runStage(
-  runner: ShardRunner,
+  runners: ShardRunner[],
   stage: Stage,
   ids: string[],
   units: number,
@@ -113,9 +117,8 @@ async function runStage(
   const bar = new Progress(stage, units, unit, opts.progressStream, opts.quiet);
   const failures: string[] = [];
   const queue = [...ids];
-  const lanes = runner instanceof ProcessPool ? runner.size : 1;
   await Promise.all(
-    Array.from({ length: lanes }, async () => {
+    runners.map(async (runner) => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         try {
           await runWithRetry(runner, stage, id, bar);
@@ -144,60 +147,5 @@ class InProcess implements ShardRunner {
   }
   close(): Promise<void> {
     return this.ctx.close();
-  }
-}
-
-function childScript(): string {
-  return path.join(path.dirname(fileURLToPath(import.meta.url)), 'shard-process.js');
-}
-
-/** Child processes, each running one shard at a time. */
-class ProcessPool implements ShardRunner {
-  private readonly idle: ChildProcess[] = [];
-  private readonly all: ChildProcess[] = [];
-  constructor(
-    readonly size: number,
-    out: string,
-  ) {
-    for (let i = 0; i < size; i++) {
-      const child = fork(childScript(), [out], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      this.all.push(child);
-      this.idle.push(child);
-    }
-  }
-
-  run(stage: Stage, shardId: string, onProgress: (n: number) => void): Promise<ShardStats> {
-    const child = this.idle.pop();
-    if (!child) throw new Error('no idle shard process');
-    return new Promise<ShardStats>((resolve, reject) => {
-      const onExit = (code: number | null) => finish(() => reject(new Error(`shard process exited with code ${code}`)));
-      const onMessage = (m: ChildMessage) => {
-        if (m.type === 'progress') onProgress(m.units);
-        else if (m.type === 'done') finish(() => resolve(m.stats as ShardStats));
-        else finish(() => reject(Object.assign(new Error(m.message), { name: m.name })));
-      };
-      const finish = (f: () => void) => {
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        if (child.connected) this.idle.push(child);
-        f();
-      };
-      child.on('message', onMessage);
-      child.on('exit', onExit);
-      child.send({ type: 'run', stage, shardId });
-    });
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(
-      this.all.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || !c.connected) return resolve();
-            c.once('exit', () => resolve());
-            c.disconnect();
-          }),
-      ),
-    );
   }
 }
