@@ -10,11 +10,20 @@ interface ZodDefLike {
   def: { type: string; innerType?: ZodDefLike };
 }
 
-/** Schema keys whose values are numbers (flags and environment give strings). */
-function isNumeric(key: string): boolean {
+function schemaType(key: string): string | undefined {
   let t = (RunConfigSchema.shape as unknown as Record<string, ZodDefLike | undefined>)[key];
   while (t && (t.def.type === 'default' || t.def.type === 'optional')) t = t.def.innerType;
-  return t?.def.type === 'number';
+  return t?.def.type;
+}
+
+/** Schema keys whose values are numbers (flags and environment give strings). */
+function isNumeric(key: string): boolean {
+  return schemaType(key) === 'number';
+}
+
+/** Schema keys that are on/off switches: a bare flag (`--verify-tokens`), `true`/`false` elsewhere. */
+export function isBooleanKey(key: string): boolean {
+  return schemaType(key) === 'boolean';
 }
 
 export const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -25,9 +34,15 @@ export function unescape(s: string): string {
   return s.replace(/\\(n|t|r|\\)/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r', '\\': '\\' })[c]!);
 }
 
-function coerce(key: string, value: string | string[], origin: string): unknown {
+function coerce(key: string, value: string | string[] | boolean, origin: string): unknown {
+  if (typeof value === 'boolean') return value;
   if (ARRAY_KEYS.has(key)) return Array.isArray(value) ? value : value.split(',').filter(Boolean);
   const v = Array.isArray(value) ? value[value.length - 1]! : value;
+  if (isBooleanKey(key)) {
+    if (/^(true|1|yes|on)$/i.test(v)) return true;
+    if (/^(false|0|no|off)$/i.test(v)) return false;
+    throw new ConfigError(`${origin}: ${kebab(key)} must be true or false, got "${v}"`);
+  }
   if (key === 'separator') return unescape(v);
   if (isNumeric(key)) {
     const n = Number(v);
@@ -72,7 +87,10 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
 }
 
 /** flags > environment (NEXTLONG_*) > config file > defaults (DESIGN §5). */
-export function resolveRunConfig(flags: Record<string, string | string[] | undefined>, env: NodeJS.ProcessEnv = process.env): RunConfig {
+export function resolveRunConfig(
+  flags: Record<string, string | string[] | boolean | undefined>,
+  env: NodeJS.ProcessEnv = process.env,
+): RunConfig {
   const configFile = (flags.config as string | undefined) ?? env.NEXTLONG_CONFIG;
   const merged: Record<string, unknown> = { ...(configFile ? loadFile(configFile) : {}), ...fromEnv(env) };
   for (const [flag, value] of Object.entries(flags)) {

@@ -24,9 +24,16 @@ run options (flags > NEXTLONG_* environment > --config file > defaults):
   --model static|<model dir>   embedding model: built-in GloVe static model, or a
                                folder with model.onnx + tokenizer.json
   --vectors segments|qdrant    vector backend: embedded index segments, or Qdrant (QDRANT_URL)
+  --qdrant-datatype float32|float16  --qdrant-vector-storage memory|disk
+  --qdrant-quantization none|int8    storage of a Qdrant collection the run creates (large pools)
+  --qdrant-index-wait-seconds 3600   synth waits until the collection has finished indexing
   --format jsonl|mds|both      JSONL.zst parts, MosaicML Streaming MDS (input_ids), or both
   --text-field text --id-field id
-  --concurrency N              shard processes (default: number of cores)
+  --concurrency N              shards at once: this process and N-1 shard processes (default: cores)
+  --index-threads N            index partitions built at once (default: number of cores)
+  --index-partition-chunks 131072  most chunks per HNSW graph of the segments index
+  --verify-tokens              debug: re-tokenize every written sequence with the raw tokenizer
+                               (no cache); any difference fails the shard
   Every other setting of the run configuration is a flag too, e.g. --similarity-ceiling 0.95,
   --chars-per-token 4.1, --shard-docs 2000, --embed-batch 64 (see README).
 

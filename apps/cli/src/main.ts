@@ -2,11 +2,14 @@ import { parseArgs } from 'node:util';
 import { configKeys, isConfigError } from '@nextlong/core';
 import { chunkCommand } from './chunk-command.js';
 import { coordinatorCommand, redisUrlOf, workerCommand } from './fleet-commands.js';
-import { kebab, resolveRunConfig } from './config-resolve.js';
+import { isBooleanKey, kebab, resolveRunConfig } from './config-resolve.js';
 import { COMMAND_HELP, HELP } from './help.js';
 
 const RUN_OPTIONS = Object.fromEntries([
-  ...configKeys.map((k) => [kebab(k), { type: 'string' as const, multiple: k === 'input' || k === 'pool' }]),
+  ...configKeys.map((k) => [
+    kebab(k),
+    isBooleanKey(k) ? { type: 'boolean' as const } : { type: 'string' as const, multiple: k === 'input' || k === 'pool' },
+  ]),
   ['config', { type: 'string' as const }],
   ['quiet', { type: 'boolean' as const }],
 ]);
@@ -59,7 +62,7 @@ function parse(args: string[], options: Options): Record<string, string | string
 
 async function runCommand(args: string[]): Promise<number> {
   const { quiet, ...flags } = parse(args, RUN_OPTIONS);
-  const config = resolveRunConfig(flags as Record<string, string | string[] | undefined>);
+  const config = resolveRunConfig(flags as Record<string, string | string[] | boolean | undefined>);
   // loaded here so that --help and chunk start without the model and index libraries
   const { runLocal } = await import('@nextlong/pipeline');
   const { formatSummary } = await import('./summary.js');
@@ -71,7 +74,7 @@ async function runCommand(args: string[]): Promise<number> {
 async function coordinator(args: string[]): Promise<number> {
   const { quiet, redis, metrics, ...flags } = parse(args, { ...RUN_OPTIONS, redis: { type: 'string' }, metrics: { type: 'string' } });
   const redisUrl = redisUrlOf({ redis });
-  const config = resolveRunConfig(flags as Record<string, string | string[] | undefined>);
+  const config = resolveRunConfig(flags as Record<string, string | string[] | boolean | undefined>);
   return coordinatorCommand(redisUrl, config, metrics as string | undefined, Boolean(quiet));
 }
 

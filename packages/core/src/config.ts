@@ -41,6 +41,11 @@ export const RunConfigSchema = z
     charsPerToken: z.number().positive().optional(),
     /** Ours: skip candidates more similar than this (false-negative guard); absent = off (paper). */
     similarityCeiling: z.number().min(-1).max(1).optional(),
+    /**
+     * Ours, a debug check: every written sequence is tokenized again by the raw tokenizer (no
+     * pre-token cache, no splicing) and the shard fails on any difference from its ids.
+     */
+    verifyTokens: z.boolean().default(false),
     /** Records longer than this (code points) are rejected. */
     maxRecordChars: z.number().int().positive().default(5_000_000),
     /** A shard whose share of bad records exceeds this fails. */
@@ -52,12 +57,28 @@ export const RunConfigSchema = z
     embedMaxTokens: z.number().int().positive().default(512),
     /** onnxruntime intra-op threads per session; 0 = onnxruntime's default. */
     embedThreads: z.number().int().min(0).default(1),
-    /** HNSW parameters of the segments index (bench: M 16, ef 512 → recall@512 0.977 at 15× exact). */
+    /** HNSW parameters of the segments index (bench/README.md `ann`: M 16, ef 512 → recall@512 0.977, 11× exact wall, 9× CPU). */
     hnswConnectivity: z.number().int().min(2).default(16),
     hnswExpansionAdd: z.number().int().min(8).default(128),
     hnswExpansionSearch: z.number().int().min(8).default(512),
+    /**
+     * Most chunks per HNSW partition of the segments index: a larger pool is split into balanced
+     * key ranges, one graph each, built in parallel and all searched. Changes the index (and so,
+     * possibly, the negatives); pools up to this size are one graph.
+     */
+    indexPartitionChunks: z.number().int().min(1).default(131072),
+    /** Partitions built at once, one thread each; 0 = number of cores. Never changes the output. */
+    indexThreads: z.number().int().min(0).default(0),
     /** Over-fetch: extra candidates requested beyond k + known exclusions. */
     overfetch: z.number().int().min(0).default(32),
+    /** `vectors: qdrant`: vector storage of the collection the run creates (float16 halves its memory). */
+    qdrantDatatype: z.enum(['float32', 'float16']).default('float32'),
+    /** `vectors: qdrant`: original vectors in RAM, or on disk (memory-mapped; pair with int8 quantization). */
+    qdrantVectorStorage: z.enum(['memory', 'disk']).default('memory'),
+    /** `vectors: qdrant`: scalar int8 quantization (quantized copy in RAM, search rescored from the originals). */
+    qdrantQuantization: z.enum(['none', 'int8']).default('none'),
+    /** `vectors: qdrant`: longest wait for the collection to finish indexing (status green) before synth. */
+    qdrantIndexWaitSeconds: z.number().int().min(0).default(3600),
   })
   .strict();
 

@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Embedder, Tokenizer, VectorSearcher } from '@nextlong/core';
-import { createEmbedder } from '@nextlong/embedding';
+import type { Embedder, RunConfig, Tokenizer, VectorSearcher } from '@nextlong/core';
+import { createEmbedder, type CreateEmbedderOptions } from '@nextlong/embedding';
 import { openObjectStore, type StreamingObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
 import { openSegmentsIndex } from '@nextlong/vectors';
@@ -38,9 +38,18 @@ export class RunContext {
   }
 
   getEmbedder(): Promise<Embedder> {
-    const c = this.plan.config;
-    this.embedder ??= createEmbedder({ model: c.model, batchSize: c.embedBatch, maxTokens: c.embedMaxTokens, threads: c.embedThreads }).then(timedEmbedder);
+    this.embedder ??= createRunEmbedder(this.plan.config);
     return this.embedder;
+  }
+
+  /**
+   * Takes over an embedder created from `config` before the plan existed (a shard process that
+   * warms up while its parent plans); closed instead when this run's model options differ.
+   */
+  adoptEmbedder(early: Promise<Embedder>, config: RunConfig): void {
+    const same = JSON.stringify(embedderOptions(config)) === JSON.stringify(embedderOptions(this.plan.config));
+    if (same && !this.embedder) this.embedder = early;
+    else void early.then((e) => e.close()).catch(() => undefined);
   }
 
   getSearcher(): Promise<VectorSearcher> {
@@ -54,22 +63,27 @@ export class RunContext {
 
   private openSegments(): Promise<VectorSearcher> {
     return openSegmentsIndex(this.store, {
-      cacheDir: this.indexCacheDir,
+      // A remote index is downloaded once per host, into a cache every process shares (kept after close).
+      cacheDir: process.env.NEXTLONG_INDEX_CACHE_DIR || undefined,
       expansionSearch: this.plan.config.hnswExpansionSearch,
     });
   }
 
-  /** Where a remote index is downloaded: this process's own, removed on close. */
-  private get indexCacheDir(): string {
-    return path.join(os.tmpdir(), 'nextlong-index', `${this.plan.runId}-${process.pid}`);
-  }
-
   async close(): Promise<void> {
     await Promise.all([this.embedder?.then((e) => e.close()), this.searcher?.then((s) => s.close())]);
-    await rm(this.indexCacheDir, { recursive: true, force: true });
     // temporary files of a remote store live in the OS temp folder: leave nothing behind
     if (!this.store.localPath) await rm(this.tmpDir, { recursive: true, force: true });
   }
+}
+
+/** The embedder options of a run: the same in every process that works on it. */
+function embedderOptions(c: RunConfig): CreateEmbedderOptions {
+  return { model: c.model, batchSize: c.embedBatch, maxTokens: c.embedMaxTokens, threads: c.embedThreads };
+}
+
+/** The run's embedder, its calls timed for the metrics. */
+export function createRunEmbedder(c: RunConfig): Promise<Embedder> {
+  return createEmbedder(embedderOptions(c)).then(timedEmbedder);
 }
 
 /** Temporary files live beside a local output (same filesystem: renames), else in the OS temp folder. */

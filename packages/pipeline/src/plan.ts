@@ -2,7 +2,7 @@ import { ConfigError, measureCharsPerToken, sampleIndices, type ObjectStore, typ
 import { availableParallelism } from 'node:os';
 import { expandInputs, planFileShards, PlanThreads, readShard, type PlanOptions, type ShardSpec } from '@nextlong/storage';
 import { Progress } from './progress.js';
-import { keys, readPlan, runIdOf, type RunPlan } from './run-state.js';
+import { keys, readPlan, runIdOf, runtimeOptions, type RunPlan } from './run-state.js';
 
 /** Characters sampled from the input to measure E when it is not configured. */
 const E_SAMPLE_CHARS = 2_000_000;
@@ -23,7 +23,7 @@ export async function planRun(config: RunConfig, store: ObjectStore, tokenizer: 
     if (existing.runId !== runId) {
       throw new ConfigError(`out: ${store.root} holds another run (${existing.runId}) with a different configuration; use a new --out folder`);
     }
-    return { ...existing, config: { ...existing.config, concurrency: config.concurrency } };
+    return { ...existing, config: { ...existing.config, ...runtimeOptions(config) } };
   }
   const scan = new PlanScan(o.quiet ?? false);
   let inputShards: ShardSpec[];

@@ -37,6 +37,8 @@ export async function runShard(
       connectivity: c.hnswConnectivity,
       expansionAdd: c.hnswExpansionAdd,
       expansionSearch: c.hnswExpansionSearch,
+      partitionChunks: c.indexPartitionChunks,
+      threads: c.indexThreads || undefined, // 0: the cores available
       onProgress: (() => {
         let last = 0; // the builder reports a running total; progress takes increments
         return (done: number) => {

@@ -29,9 +29,21 @@ export const keys = {
   mdsDir: (shardId: string) => `mds/${shardId}/`,
 };
 
+/**
+ * Options that never change the output: a run resumed with other values is the same run, and
+ * takes the new values (more threads, a verification pass, a longer wait).
+ */
+const RUNTIME_KEYS = ['concurrency', 'indexThreads', 'verifyTokens', 'qdrantIndexWaitSeconds'] as const;
+
+/** The runtime options of `config` (see RUNTIME_KEYS). */
+export function runtimeOptions(config: RunConfig): Pick<RunConfig, (typeof RUNTIME_KEYS)[number]> {
+  return Object.fromEntries(RUNTIME_KEYS.map((k) => [k, config[k]])) as Pick<RunConfig, (typeof RUNTIME_KEYS)[number]>;
+}
+
 /** A run id derived from what determines the output, so re-running the same command resumes. */
 export function runIdOf(config: RunConfig): string {
-  const { concurrency: _c, ...rest } = config;
+  const rest: Record<string, unknown> = { ...config };
+  for (const k of RUNTIME_KEYS) delete rest[k];
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
 }
 

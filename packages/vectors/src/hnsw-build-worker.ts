@@ -5,9 +5,11 @@
  * renewal (a fleet worker's job would be taken as stalled and run twice).
  *
  * Determinism (DESIGN §3.4): the thread makes exactly the calls the build would make itself, in
- * the order they are posted — one `add(keys, vectors, 1)` per segment, then `save` — so the graph
- * file is byte-identical to one built on the main thread. (The batch boundaries matter: usearch
- * resets its level generator whenever an add grows the capacity, so a segment is never split.)
+ * the order they are posted — one `add(keys, vectors, 1)` per segment slice of its partition, then
+ * `save` — so the graph file is byte-identical to one built on the main thread. (The batch
+ * boundaries matter: usearch resets its level generator whenever an add grows the capacity, so a
+ * segment is split only at partition bounds, which depend on the pool size alone.) Each partition
+ * has its own thread and graph: threads share nothing, so building several at once changes no file.
  * The source is plain CommonJS in a string so it runs the same from src (tests) and dist.
  */
 import { createRequire } from 'node:module';

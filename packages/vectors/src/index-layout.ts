@@ -3,18 +3,22 @@ import type { ObjectStore } from '@nextlong/core';
 /**
  * On-disk layout of a built segments index, all under `index/` of the run's store:
  *
- *   index/hnsw.usearch   usearch HNSW graph (metric cos), keys 0..n-1
+ *   index/hnsw.usearch   usearch HNSW graph (metric cos) of the one partition, labels = keys
+ *   index/hnsw-<p>.usearch  or, for a pool of several partitions, one graph per partition p
  *   index/vectors.f32    float32 n × dim, row = key (exact re-scoring)
  *   index/chunks.bin     chunk table, row = key (see encodeChunkTable)
  *   index/docs.jsonl     doc ids, one JSON string per line, line = doc ordinal
  *   index/texts.bin      chunk texts, UTF-8, concatenated in key order
  *   index/index.json     descriptor, written last: its presence means the index is complete
+ *
+ * Keys 0..n-1 are split into contiguous partitions (index-partitions.ts); each graph holds the
+ * global keys of its range, so its search results need no mapping.
  */
 
 export const INDEX_DESCRIPTOR_KEY = 'index/index.json';
 export const INDEX_DIR = 'index/';
+/** The files beside the graphs, by role. */
 export const INDEX_FILE_NAMES = {
-  hnsw: 'hnsw.usearch',
   vectors: 'vectors.f32',
   chunks: 'chunks.bin',
   docs: 'docs.jsonl',
@@ -22,6 +26,8 @@ export const INDEX_FILE_NAMES = {
 } as const;
 export type IndexFileRole = keyof typeof INDEX_FILE_NAMES;
 export const INDEX_FILE_ROLES = Object.keys(INDEX_FILE_NAMES) as IndexFileRole[];
+/** Version 2: graphs listed in `partitions`; version 1 (one graph in `files.hnsw`) still opens. */
+export const INDEX_VERSION = 2;
 
 export interface IndexFileInfo {
   name: string;
@@ -35,9 +41,16 @@ export interface HnswParams {
   expansionSearch: number;
 }
 
+/** One graph: keys first..first+count-1. */
+export interface IndexPartition {
+  first: number;
+  count: number;
+  file: IndexFileInfo;
+}
+
 export interface IndexDescriptor {
   format: 'nextlong-segments-index';
-  version: 1;
+  version: typeof INDEX_VERSION;
   metric: 'cos';
   dim: number;
   chunks: number;
@@ -45,13 +58,18 @@ export interface IndexDescriptor {
   segments: number;
   params: HnswParams;
   files: Record<IndexFileRole, IndexFileInfo>;
+  partitions: IndexPartition[];
 }
 
-export function indexKey(role: IndexFileRole): string {
-  return INDEX_DIR + INDEX_FILE_NAMES[role];
+/** Graph file name of partition `p` of `count`; a single graph keeps version 1's name. */
+export function partitionFileName(p: number, count: number): string {
+  return count === 1 ? 'hnsw.usearch' : `hnsw-${p}.usearch`;
 }
 
-/** Reads and checks `index/index.json`; a missing one means the index was never (fully) built. */
+/**
+ * Reads and checks `index/index.json`; a missing one means the index was never (fully) built.
+ * A version 1 descriptor (one graph) is returned in version 2's shape.
+ */
 export async function readDescriptor(store: ObjectStore, signal?: AbortSignal): Promise<{ desc: IndexDescriptor; raw: Uint8Array }> {
   const where = `${store.root}/${INDEX_DESCRIPTOR_KEY}`;
   if (!(await store.exists(INDEX_DESCRIPTOR_KEY, signal))) {
@@ -64,16 +82,31 @@ export async function readDescriptor(store: ObjectStore, signal?: AbortSignal): 
   } catch (err) {
     throw new Error(`vector index descriptor ${where} is not valid JSON: ${(err as Error).message}`);
   }
-  if (desc?.format !== 'nextlong-segments-index' || desc.version !== 1) {
-    throw new Error(`vector index descriptor ${where}: unsupported format/version (${desc?.format} v${desc?.version})`);
+  if (desc?.format === 'nextlong-segments-index' && (desc.version as number) === 1) desc = fromVersion1(desc);
+  if (desc?.format !== 'nextlong-segments-index' || desc.version !== INDEX_VERSION) {
+    throw new Error(
+      `vector index descriptor ${where}: unsupported format/version (${desc?.format} v${desc?.version}; this build reads v1 and v${INDEX_VERSION}): rebuild the index`,
+    );
   }
+  const goodFile = (f: IndexFileInfo | undefined) => f && typeof f.name === 'string' && !f.name.includes('/') && Number.isSafeInteger(f.bytes);
   for (const role of INDEX_FILE_ROLES) {
-    const f = desc.files?.[role];
-    if (!f || typeof f.name !== 'string' || f.name.includes('/') || !Number.isSafeInteger(f.bytes)) {
-      throw new Error(`vector index descriptor ${where}: bad entry for the ${role} file`);
-    }
+    if (!goodFile(desc.files?.[role])) throw new Error(`vector index descriptor ${where}: bad entry for the ${role} file`);
   }
+  // Partitions must tile 0..chunks-1 in order: a search maps every key to exactly one graph.
+  let next = 0;
+  for (const [i, p] of (Array.isArray(desc.partitions) ? desc.partitions : [undefined]).entries()) {
+    if (!p || p.first !== next || !Number.isSafeInteger(p.count) || p.count < 0 || !goodFile(p.file)) {
+      throw new Error(`vector index descriptor ${where}: bad entry for partition ${i}`);
+    }
+    next += p.count;
+  }
+  if (next !== desc.chunks) throw new Error(`vector index descriptor ${where}: partitions hold ${next} chunks, the descriptor says ${desc.chunks}`);
   return { desc, raw };
+}
+
+function fromVersion1(v1: IndexDescriptor): IndexDescriptor {
+  const { hnsw, ...files } = v1.files as IndexDescriptor['files'] & { hnsw?: IndexFileInfo };
+  return { ...v1, version: INDEX_VERSION, files, partitions: [{ first: 0, count: v1.chunks, file: hnsw! }] };
 }
 
 /** Chunk table columns; row = usearch key. */

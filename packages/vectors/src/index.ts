@@ -16,8 +16,9 @@ export {
   type HnswParams,
   type IndexDescriptor,
   type IndexFileInfo,
+  type IndexPartition,
 } from './index-layout.js';
-export { buildSegmentsIndex, type BuildSegmentsOptions, type BuildSegmentsResult } from './segments-build.js';
+export { buildSegmentsIndex, DEFAULT_PARTITION_CHUNKS, type BuildSegmentsOptions, type BuildSegmentsResult } from './segments-build.js';
 export { openSegmentsIndex, SegmentsVectorIndex, type OpenSegmentsOptions } from './segments-index.js';
 export { openQdrantIndex, QdrantVectorIndex, type OpenQdrantOptions } from './qdrant-index.js';
 export { NEXTLONG_POINT_NAMESPACE, qdrantChunkKey, qdrantPointId, uuidv5 } from './qdrant-ids.js';

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout } from 'node:timers/promises';
 import type { ObjectStore } from '@nextlong/core';
 
 /**
@@ -77,9 +78,12 @@ export async function sha256File(file: string): Promise<{ sha256: string; bytes:
 }
 
 /**
- * Copies `key` to `dest` (via a temp file and rename, so a crash never leaves a partial file
- * that a later open would trust) and checks its size and sha256. Skips the copy if `dest`
- * exists: cache folders are named by the descriptor, whose file hashes pin the content.
+ * Copies `key` to `dest` once per host: `dest` sits in a cache shared by every process, so the
+ * first caller takes `<dest>.lock` (O_EXCL) and downloads via a temp file and rename, checking
+ * size and sha256, while concurrent callers wait for the file to appear — nobody ever reads a
+ * partial file, and a crash leaves at most a temp file and a lock whose process is gone (taken
+ * over). Skips the copy if `dest` exists: cache folders are named by the descriptor, whose file
+ * hashes pin the content.
  */
 export async function download(
   store: ObjectStore,
@@ -88,9 +92,52 @@ export async function download(
   want: { bytes: number; sha256: string },
   signal?: AbortSignal,
 ): Promise<void> {
-  const have = await stat(dest).catch(() => undefined);
-  if (have?.isFile() && have.size === want.bytes) return;
   await mkdir(path.dirname(dest), { recursive: true });
+  const lock = `${dest}.lock`;
+  for (;;) {
+    signal?.throwIfAborted();
+    const have = await stat(dest).catch(() => undefined);
+    if (have?.isFile() && have.size === want.bytes) return;
+    const held = await tryLock(lock);
+    if (held) {
+      try {
+        // Another process may have finished between our stat and the lock.
+        const now = await stat(dest).catch(() => undefined);
+        if (!(now?.isFile() && now.size === want.bytes)) await fetchVerified(store, key, dest, want, signal);
+        return;
+      } finally {
+        await rm(lock, { force: true });
+      }
+    }
+    await setTimeout(LOCK_POLL_MS, undefined, signal ? { signal } : {});
+  }
+}
+
+const LOCK_POLL_MS = 50;
+
+/** Creates `lock` holding this process's id; false when a live process holds it (a dead one's is removed). */
+async function tryLock(lock: string): Promise<boolean> {
+  try {
+    await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(pid) && pid > 0 && !processAlive(pid)) await rm(lock, { force: true });
+  return false;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function fetchVerified(store: ObjectStore, key: string, dest: string, want: { bytes: number; sha256: string }, signal?: AbortSignal) {
   const tmp = `${dest}.tmp-${randomSuffix()}`;
   const s = store as StreamingStore;
   const source = s.getStream ? s.getStream(key, signal) : Readable.from([Buffer.from(await store.get(key, signal))]);

@@ -4,12 +4,20 @@
  * so they are the same on every machine and never depend on the ANN's SIMD arithmetic.
  */
 
-/** Dot product of `q` with row `key` of the row-major `vectors` (L2-normalized rows: the cosine). */
-export function dotRow(vectors: Float32Array, dim: number, key: number, q: Float32Array): number {
-  const base = key * dim;
+/** Dot product of `q` with the row starting at `base` of `vectors` (L2-normalized rows: the cosine). */
+export function dotAt(vectors: Float32Array, base: number, q: Float32Array): number {
   let s = 0;
-  for (let j = 0; j < dim; j++) s += vectors[base + j] * q[j];
+  for (let j = 0; j < q.length; j++) s += vectors[base + j] * q[j];
   return s;
+}
+
+/** Where the stored vectors are read from (vector-rows.ts): scores of given rows, or of all in key order. */
+export interface ScoredRows {
+  readonly count: number;
+  /** Exact score of row `key` against `q`. */
+  score(key: number, q: Float32Array): number;
+  /** Calls `visit(key, score)` for every row, by ascending key. */
+  scan(q: Float32Array, visit: (key: number, score: number) => void): void;
 }
 
 /** Best first: descending score, ties by ascending key (DESIGN §3.4). */
@@ -24,8 +32,7 @@ export interface Ranked {
 
 /** Re-scores `candidates` exactly, drops `skip`ped ones, ranks them and keeps the best `limit`. */
 export function rescore(
-  vectors: Float32Array,
-  dim: number,
+  rows: ScoredRows,
   q: Float32Array,
   candidates: ArrayLike<number>,
   limit: number,
@@ -34,7 +41,7 @@ export function rescore(
   const out: Ranked[] = [];
   for (let i = 0; i < candidates.length; i++) {
     const key = candidates[i];
-    if (!skip(key)) out.push({ key, score: dotRow(vectors, dim, key, q) });
+    if (!skip(key)) out.push({ key, score: rows.score(key, q) });
   }
   out.sort(compareRanked);
   if (out.length > limit) out.length = limit;
@@ -42,18 +49,11 @@ export function rescore(
 }
 
 /**
- * Brute-force top `limit` over all `n` rows (recall checks, small pools). A bounded min-heap
+ * Brute-force top `limit` over all rows (recall checks, small pools). A bounded min-heap
  * keyed by (score, -key): rows are visited by ascending key, so an equal score never
  * displaces an earlier (smaller) key, which is exactly the tie rule.
  */
-export function exactTopK(
-  vectors: Float32Array,
-  dim: number,
-  n: number,
-  q: Float32Array,
-  limit: number,
-  skip: (key: number) => boolean,
-): Ranked[] {
+export function exactTopK(rows: ScoredRows, q: Float32Array, limit: number, skip: (key: number) => boolean): Ranked[] {
   const keys = new Int32Array(limit);
   const scores = new Float64Array(limit);
   let size = 0;
@@ -67,9 +67,8 @@ export function exactTopK(
     scores[i] = scores[j];
     scores[j] = s;
   };
-  for (let key = 0; key < n; key++) {
-    if (skip(key)) continue;
-    const score = dotRow(vectors, dim, key, q);
+  rows.scan(q, (key, score) => {
+    if (skip(key)) return;
     if (size < limit) {
       keys[size] = key;
       scores[size] = score;
@@ -93,7 +92,7 @@ export function exactTopK(
         i = m;
       }
     }
-  }
+  });
   const out: Ranked[] = [];
   for (let i = 0; i < size; i++) out.push({ key: keys[i], score: scores[i] });
   return out.sort(compareRanked);

@@ -3,7 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { textHash } from '@nextlong/core';
 import { Index, MetricKind, ScalarKind } from 'usearch';
-import { INDEX_FILE_NAMES } from './index-layout.js';
+import { INDEX_FILE_NAMES, type IndexDescriptor } from './index-layout.js';
 import { buildSegmentsIndex } from './segments-build.js';
 import { writeSegment } from './segment-format.js';
 import { clusteredVectors, pointsFor, remoteView, tempStore } from './test-support.js';
@@ -22,7 +22,8 @@ async function writeFixture(store: Parameters<typeof writeSegment>[0]) {
 /** Every index file by its sha256 (jest's deep equality on large Buffers is slow), plus the descriptor text. */
 async function indexFiles(store: { localPath(k: string): string }) {
   const out: Record<string, string> = { 'index.json': await readFile(store.localPath('index/index.json'), 'utf8') };
-  for (const name of Object.values(INDEX_FILE_NAMES)) {
+  const graphs = (JSON.parse(out['index.json']) as IndexDescriptor).partitions.map((p) => p.file.name);
+  for (const name of [...Object.values(INDEX_FILE_NAMES), ...graphs]) {
     const bytes = await readFile(store.localPath(`index/${name}`));
     out[name] = `${bytes.length} ${createHash('sha256').update(bytes).digest('hex')}`;
   }
@@ -53,12 +54,13 @@ describe('buildSegmentsIndex', () => {
       const desc = JSON.parse(first['index.json']);
       expect(desc).toMatchObject({ dim, chunks: 3000, docs: 300, segments: 3, metric: 'cos', params });
       const [bytes, sha256] = first['hnsw.usearch'].split(' ');
-      expect(desc.files.hnsw).toEqual({ name: 'hnsw.usearch', bytes: Number(bytes), sha256 });
+      expect(desc.version).toBe(2);
+      expect(desc.partitions).toEqual([{ first: 0, count: 3000, file: { name: 'hnsw.usearch', bytes: Number(bytes), sha256 } }]);
       // Nothing of the staging folder is left behind.
       const keys: string[] = [];
       for await (const k of a.store.list('index/')) keys.push(k);
       expect(keys.filter((k) => !k.startsWith('index/segments/')).sort()).toEqual(
-        ['index/index.json', ...Object.values(INDEX_FILE_NAMES).map((n) => `index/${n}`)].sort(),
+        ['index/index.json', 'index/hnsw.usearch', ...Object.values(INDEX_FILE_NAMES).map((n) => `index/${n}`)].sort(),
       );
     } finally {
       await a.cleanup();

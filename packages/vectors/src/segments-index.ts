@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Hit, ObjectStore, VectorSearcher } from '@nextlong/core';
 import { Index, MetricKind, ScalarKind, type BatchMatches, type Matches } from 'usearch';
+import { DocIdTable } from './doc-ids.js';
 import {
   INDEX_DIR,
   INDEX_FILE_ROLES,
@@ -14,14 +13,19 @@ import {
   readDescriptor,
   type ChunkTable,
   type IndexDescriptor,
+  type IndexFileInfo,
   type IndexFileRole,
 } from './index-layout.js';
 import { download, readWhole } from './local-files.js';
-import { dotRow, exactTopK, rescore, type Ranked } from './scoring.js';
+import { exactTopK, rescore, type Ranked } from './scoring.js';
 import { SLICE_BUDGET_MS, TimeSlicer } from './time-slices.js';
+import { VectorRows } from './vector-rows.js';
+
+/** The host's shared cache of remote indexes (one folder per index content). */
+const DEFAULT_INDEX_CACHE_DIR = path.join(os.tmpdir(), 'nextlong-index-cache');
 
 export interface OpenSegmentsOptions {
-  /** Where a non-local store's index files are downloaded (default: `<os tmp>/nextlong-index-cache`). */
+  /** Where a non-local store's index files are downloaded, shared by the host's processes (default DEFAULT_INDEX_CACHE_DIR). */
   cacheDir?: string;
   /** Brute-force search instead of HNSW (recall checks, small pools). */
   exact?: boolean;
@@ -35,79 +39,82 @@ export interface OpenSegmentsOptions {
   signal?: AbortSignal;
 }
 
-/** What the searcher holds in memory: everything but the texts and the (memory-mapped) graph. */
+/** One memory-mapped partition graph (labels are global keys). */
+interface Graph {
+  count: number;
+  index: Index;
+}
+
+/** What the searcher holds: a compact chunk and doc table; vectors, texts and graphs stay in files. */
 interface Loaded {
   desc: IndexDescriptor;
-  vectors: Float32Array;
+  vectors: VectorRows;
   table: ChunkTable;
-  docIds: string[];
+  docIds: DocIdTable;
   texts: FileHandle;
-  hnsw?: Index;
+  graphs?: Graph[];
 }
 
 /** Opens the index built by `buildSegmentsIndex` in `store`. */
 export async function openSegmentsIndex(store: ObjectStore, opts: OpenSegmentsOptions = {}): Promise<SegmentsVectorIndex> {
   const { desc, raw } = await readDescriptor(store, opts.signal);
   const files = await localFiles(store, desc, raw, opts);
-  const where = (role: IndexFileRole) => `${store.root}/${INDEX_DIR}${desc.files[role].name}`;
-  const vectors = new Float32Array(await readWhole(files.vectors, desc.files.vectors.bytes));
-  if (vectors.length !== desc.chunks * desc.dim)
-    throw new Error(`${where('vectors')}: ${vectors.length} floats, expected ${desc.chunks} × ${desc.dim}`);
-  const table = decodeChunkTable(new Uint8Array(await readWhole(files.chunks, desc.files.chunks.bytes)), where('chunks'));
-  if (table.count !== desc.chunks) throw new Error(`${where('chunks')}: ${table.count} rows, the descriptor says ${desc.chunks}`);
-  const docIds = await readDocIds(files.docs);
-  if (docIds.length !== desc.docs) throw new Error(`${where('docs')}: ${docIds.length} doc ids, the descriptor says ${desc.docs}`);
-  if ((await stat(files.texts)).size !== desc.files.texts.bytes) throw new Error(`${where('texts')}: size differs from the descriptor`);
-  let hnsw: Index | undefined;
-  if (!opts.exact && desc.chunks > 0) {
-    hnsw = new Index({
-      dimensions: desc.dim,
-      metric: MetricKind.Cos,
-      quantization: ScalarKind.F32,
-      connectivity: desc.params.connectivity,
-      expansion_add: desc.params.expansionAdd,
-      expansion_search: opts.expansionSearch ?? desc.params.expansionSearch,
-      multi: false,
-    });
-    // view() memory-maps the graph: pages load on demand and are shared between processes.
-    hnsw.view(files.hnsw);
-    if (hnsw.size() !== desc.chunks) throw new Error(`${where('hnsw')}: ${hnsw.size()} vectors, the descriptor says ${desc.chunks}`);
-  }
+  const where = (name: string) => `${store.root}/${INDEX_DIR}${name}`;
+  const table = decodeChunkTable(new Uint8Array(await readWhole(files.chunks, desc.files.chunks.bytes)), where(desc.files.chunks.name));
+  if (table.count !== desc.chunks) throw new Error(`${where(desc.files.chunks.name)}: ${table.count} rows, the descriptor says ${desc.chunks}`);
+  const docIds = await DocIdTable.read(files.docs, where(desc.files.docs.name));
+  if (docIds.count !== desc.docs) throw new Error(`${where(desc.files.docs.name)}: ${docIds.count} doc ids, the descriptor says ${desc.docs}`);
+  if ((await stat(files.texts)).size !== desc.files.texts.bytes) throw new Error(`${where(desc.files.texts.name)}: size differs from the descriptor`);
+  const graphs = !opts.exact && desc.chunks > 0 ? desc.partitions.map((p, i) => viewGraph(desc, files.graphs[i], p.count, where(p.file.name), opts)) : undefined;
+  const vectors = VectorRows.open(files.vectors, desc.dim, desc.chunks, where(desc.files.vectors.name));
   const texts = await open(files.texts, 'r');
   // usearch keeps one search context per hardware thread; asking for more fails the search.
   const threads = Math.max(1, Math.min(opts.threads ?? 1, os.availableParallelism()));
-  return new SegmentsVectorIndex({ desc, vectors, table, docIds, texts, hnsw }, threads);
+  return new SegmentsVectorIndex({ desc, vectors, table, docIds, texts, graphs }, threads);
 }
 
-/** Local paths of the index files: in place for a local store, else downloaded to the cache. */
+function viewGraph(desc: IndexDescriptor, file: string, count: number, where: string, opts: OpenSegmentsOptions): Graph {
+  const index = new Index({
+    dimensions: desc.dim,
+    metric: MetricKind.Cos,
+    quantization: ScalarKind.F32,
+    connectivity: desc.params.connectivity,
+    expansion_add: desc.params.expansionAdd,
+    expansion_search: opts.expansionSearch ?? desc.params.expansionSearch,
+    multi: false,
+  });
+  // view() memory-maps the graph: pages load on demand and are shared between processes.
+  index.view(file);
+  if (index.size() !== count) throw new Error(`${where}: ${index.size()} vectors, the descriptor says ${count}`);
+  return { count, index };
+}
+
+/** Local paths of the index files: in place for a local store, else downloaded to the host's cache. */
 async function localFiles(store: ObjectStore, desc: IndexDescriptor, raw: Uint8Array, opts: OpenSegmentsOptions) {
-  const files = {} as Record<IndexFileRole, string>;
-  if (store.localPath) {
-    for (const role of INDEX_FILE_ROLES) files[role] = store.localPath(INDEX_DIR + desc.files[role].name);
-    return files;
-  }
+  const infos: Array<[IndexFileRole | number, IndexFileInfo]> = [
+    ...INDEX_FILE_ROLES.map((role) => [role, desc.files[role]] as [IndexFileRole, IndexFileInfo]),
+    ...desc.partitions.map((p, i) => [i, p.file] as [number, IndexFileInfo]),
+  ];
   // Named by the descriptor, which pins every file by sha256: one download per index content.
-  const base = opts.cacheDir ?? path.join(os.tmpdir(), 'nextlong-index-cache');
-  const dir = path.join(base, createHash('sha256').update(raw).digest('hex').slice(0, 24));
-  for (const role of INDEX_FILE_ROLES) {
-    files[role] = path.join(dir, desc.files[role].name);
-    await download(store, INDEX_DIR + desc.files[role].name, files[role], desc.files[role], opts.signal);
+  const dir = path.join(opts.cacheDir ?? DEFAULT_INDEX_CACHE_DIR, createHash('sha256').update(raw).digest('hex').slice(0, 24));
+  const files = { graphs: [] as string[] } as Record<IndexFileRole, string> & { graphs: string[] };
+  for (const [what, info] of infos) {
+    let file: string;
+    if (store.localPath) file = store.localPath(INDEX_DIR + info.name);
+    else {
+      file = path.join(dir, info.name);
+      await download(store, INDEX_DIR + info.name, file, info, opts.signal);
+    }
+    if (typeof what === 'number') files.graphs[what] = file;
+    else files[what] = file;
   }
   return files;
-}
-
-async function readDocIds(file: string): Promise<string[]> {
-  const ids: string[] = [];
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) if (line !== '') ids.push(JSON.parse(line) as string);
-  return ids;
 }
 
 /** The `segments` backend's searcher (DESIGN §2): HNSW candidates, exact re-scoring, texts on demand. */
 export class SegmentsVectorIndex implements VectorSearcher {
   readonly size: number;
   readonly dim: number;
-  private readonly docOrdById = new Map<string, number>();
   private readonly docChunkCounts: Uint32Array;
   private readonly slicer: TimeSlicer;
   private closed = false;
@@ -119,8 +126,7 @@ export class SegmentsVectorIndex implements VectorSearcher {
     this.slicer = new TimeSlicer(SLICE_BUDGET_MS, threads);
     this.size = data.desc.chunks;
     this.dim = data.desc.dim;
-    data.docIds.forEach((id, ord) => this.docOrdById.set(id, ord));
-    this.docChunkCounts = new Uint32Array(data.docIds.length);
+    this.docChunkCounts = new Uint32Array(data.docIds.count);
     for (let k = 0; k < this.size; k++) this.docChunkCounts[data.table.docOrds[k]]++;
   }
 
@@ -130,8 +136,8 @@ export class SegmentsVectorIndex implements VectorSearcher {
 
   /** Number of indexed chunks of `docId` (0 when it has none). */
   chunkCount(docId: string): number {
-    const ord = this.docOrdById.get(docId);
-    return ord === undefined ? 0 : this.docChunkCounts[ord];
+    const ord = this.data.docIds.ordinal(docId);
+    return ord < 0 ? 0 : this.docChunkCounts[ord];
   }
 
   async search(queries: Float32Array[], limit: number, excludeDocId: string, signal?: AbortSignal): Promise<Hit[][]> {
@@ -140,29 +146,26 @@ export class SegmentsVectorIndex implements VectorSearcher {
     for (const q of queries) if (q.length !== this.dim) throw new Error(`query has ${q.length} dims, the index has ${this.dim}`);
     if (queries.length === 0) return [];
     if (limit <= 0 || this.size === 0) return queries.map(() => []);
-    const { vectors, table, hnsw } = this.data;
-    const excluded = this.docOrdById.get(excludeDocId) ?? -1;
+    const { vectors, table, graphs } = this.data;
+    const excluded = this.data.docIds.ordinal(excludeDocId);
     const skip = (key: number) => table.docOrds[key] === excluded;
     const excludedCount = excluded >= 0 ? this.docChunkCounts[excluded] : 0;
     // What a complete answer holds: never fewer hits than the pool can give (DESIGN §3.3).
     const want = Math.min(limit, this.size - excludedCount);
-    const exactly = (q: Float32Array) => exactTopK(vectors, this.dim, this.size, q, want, skip);
-    // Over-fetch by the excluded doc's chunk count so dropping them never shortens the list.
-    const k = Math.min(this.size, limit + excludedCount);
+    const exactly = (q: Float32Array) => exactTopK(vectors, q, want, skip);
     const ranked: Ranked[][] = new Array(queries.length);
     // In time slices: a large batch on a large pool would hold the event loop for seconds. Each
     // query is searched on its own, so where the slices fall never changes a result.
     await this.slicer.run(
       queries.length,
       (start, end) => {
-        if (!hnsw) {
+        if (!graphs) {
           for (let i = start; i < end; i++) ranked[i] = exactly(queries[i]);
           return;
         }
-        const res = hnsw.search(queries.slice(start, end), k, this.threads) as BatchMatches | Matches;
+        const candidates = this.candidates(graphs, queries.slice(start, end), limit + excludedCount);
         for (let i = start; i < end; i++) {
-          const m = 'counts' in res ? res.get(i - start) : res;
-          const list = rescore(vectors, this.dim, queries[i], Array.from(m.keys, Number), limit, skip);
+          const list = rescore(vectors, queries[i], candidates[i - start], limit, skip);
           // HNSW can come back short (a poorly connected graph region): brute force instead.
           ranked[i] = list.length < want ? exactly(queries[i]) : list;
         }
@@ -174,7 +177,25 @@ export class SegmentsVectorIndex implements VectorSearcher {
 
   private hit({ key, score }: Ranked): Hit {
     const { table, docIds } = this.data;
-    return { key, docId: docIds[table.docOrds[key]], chunk: table.chunks[key], score, hash: table.hashes[key] };
+    return { key, docId: docIds.id(table.docOrds[key]), chunk: table.chunks[key], score, hash: table.hashes[key] };
+  }
+
+  /**
+   * Each query's candidates from every partition: the `k` nearest of each (over-fetched by the
+   * excluded doc's chunk count, so dropping them never shortens the list). Partitions hold
+   * disjoint keys; the exact re-scoring ranks the union, so the merge is by exact score.
+   */
+  private candidates(graphs: Graph[], batch: Float32Array[], k: number): number[][] {
+    const out: number[][] = batch.map(() => []);
+    for (const g of graphs) {
+      if (g.count === 0) continue;
+      const res = g.index.search(batch, Math.min(g.count, k), this.threads) as BatchMatches | Matches;
+      for (let i = 0; i < batch.length; i++) {
+        const m = 'counts' in res ? res.get(i) : res;
+        for (const key of m.keys) out[i].push(Number(key));
+      }
+    }
+    return out;
   }
 
   async texts(keys: number[], signal?: AbortSignal): Promise<string[]> {
@@ -200,13 +221,14 @@ export class SegmentsVectorIndex implements VectorSearcher {
     this.checkOpen();
     if (query.length !== this.dim) throw new Error(`query has ${query.length} dims, the index has ${this.dim}`);
     for (const k of keys) this.checkKey(k);
-    return keys.map((key) => dotRow(this.data.vectors, this.dim, key, query));
+    return keys.map((key) => this.data.vectors.score(key, query));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.data.hnsw = undefined; // usearch frees (and unmaps) on garbage collection
+    this.data.graphs = undefined; // usearch frees (and unmaps) on garbage collection
+    this.data.vectors.close();
     await this.data.texts.close();
   }
 

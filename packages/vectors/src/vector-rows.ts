@@ -1,0 +1,70 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { dotAt, type ScoredRows } from './scoring.js';
+
+/** Bytes read at once by a full scan (brute-force search). */
+const SCAN_BLOCK_BYTES = 1 << 20;
+
+/**
+ * The index's float32 vectors, read from `vectors.f32` by positional reads instead of held in the
+ * heap: a searcher's private memory stays flat as the pool grows, and the pages it reads sit in
+ * the OS page cache, shared by every process on the host. (mmap-io 1.1.7, the memory-map addon,
+ * does not compile against Node 20's headers.) Reads are synchronous: they serve one time slice of
+ * a search (time-slices.ts) and hit the page cache after the first touch.
+ */
+export class VectorRows implements ScoredRows {
+  private readonly row: Float32Array;
+  private block: Float32Array | undefined;
+  private fd: number | undefined;
+
+  private constructor(
+    fd: number,
+    readonly dim: number,
+    readonly count: number,
+  ) {
+    this.fd = fd;
+    this.row = new Float32Array(dim);
+  }
+
+  /** Opens `file`, which must hold exactly `count` × `dim` floats (`where` names it in errors). */
+  static open(file: string, dim: number, count: number, where: string): VectorRows {
+    const fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    if (size !== count * dim * 4) {
+      closeSync(fd);
+      throw new Error(`${where}: ${size / 4} floats, expected ${count} × ${dim}`);
+    }
+    return new VectorRows(fd, dim, count);
+  }
+
+  score(key: number, q: Float32Array): number {
+    this.read(this.row, key, 1);
+    return dotAt(this.row, 0, q);
+  }
+
+  scan(q: Float32Array, visit: (key: number, score: number) => void): void {
+    const perBlock = Math.max(1, Math.floor(SCAN_BLOCK_BYTES / (this.dim * 4)));
+    const block = (this.block ??= new Float32Array(perBlock * this.dim));
+    for (let first = 0; first < this.count; first += perBlock) {
+      const rows = Math.min(perBlock, this.count - first);
+      this.read(block, first, rows);
+      for (let r = 0; r < rows; r++) visit(first + r, dotAt(block, r * this.dim, q));
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Reads rows first..first+rows-1 into the start of `into`. */
+  private read(into: Float32Array, first: number, rows: number): void {
+    if (this.fd === undefined) throw new Error('the vector index is closed');
+    const bytes = new Uint8Array(into.buffer, into.byteOffset, rows * this.dim * 4);
+    const pos = first * this.dim * 4;
+    for (let got = 0; got < bytes.length;) {
+      const n = readSync(this.fd, bytes, got, bytes.length - got, pos + got);
+      if (n === 0) throw new Error(`vectors file ended early reading row ${first + Math.floor(got / (this.dim * 4))}`);
+      got += n;
+    }
+  }
+}
