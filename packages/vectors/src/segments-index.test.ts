@@ -113,6 +113,24 @@ describe('SegmentsVectorIndex', () => {
     }
   });
 
+  test('vectors read on demand score and rank exactly as vectors held in memory', async () => {
+    const saved = process.env.NEXTLONG_VECTORS_IN_MEMORY_MB;
+    process.env.NEXTLONG_VECTORS_IN_MEMORY_MB = '0';
+    const onDemand = await openSegmentsIndex(env.store);
+    const onDemandExact = await openSegmentsIndex(env.store, { exact: true });
+    if (saved === undefined) delete process.env.NEXTLONG_VECTORS_IN_MEMORY_MB;
+    else process.env.NEXTLONG_VECTORS_IN_MEMORY_MB = saved;
+    try {
+      const queries = [pool.bigCentre, pool.dupVector, pool.points[7].vector];
+      expect(await onDemand.search(queries, 60, 'p1')).toEqual(await ix.search(queries, 60, 'p1'));
+      expect(await onDemandExact.search(queries, 60, 'p1')).toEqual(await exact.search(queries, 60, 'p1'));
+      expect(await onDemand.scores(pool.dupVector, [0, 5, 450])).toEqual(await ix.scores(pool.dupVector, [0, 5, 450]));
+    } finally {
+      await onDemand.close();
+      await onDemandExact.close();
+    }
+  });
+
   test('opens through a store without localPath via the cache dir', async () => {
     const cacheDir = path.join(env.dir, 'cache');
     const remote = await openSegmentsIndex(remoteView(env.store), { cacheDir });

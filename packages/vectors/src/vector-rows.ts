@@ -5,6 +5,17 @@ import { dotAt, type ScoredRows } from './scoring.js';
 const SCAN_BLOCK_BYTES = 1 << 20;
 
 /**
+ * Vector files up to this size are read into memory once (`NEXTLONG_VECTORS_IN_MEMORY_MB`,
+ * default 64): a positional read per re-scored candidate costs about 2.4× the CPU of a memory
+ * read, so small pools keep the fast path while a searcher's private memory stays bounded by
+ * this constant, not by the pool.
+ */
+export function vectorsInMemoryBytes(): number {
+  const mb = Number(process.env.NEXTLONG_VECTORS_IN_MEMORY_MB ?? 64);
+  return Number.isFinite(mb) && mb >= 0 ? mb * (1 << 20) : 64 << 20;
+}
+
+/**
  * The index's float32 vectors, read from `vectors.f32` by positional reads instead of held in the
  * heap: a searcher's private memory stays flat as the pool grows, and the pages it reads sit in
  * the OS page cache, shared by every process on the host. (mmap-io 1.1.7, the memory-map addon,
@@ -15,6 +26,8 @@ export class VectorRows implements ScoredRows {
   private readonly row: Float32Array;
   private block: Float32Array | undefined;
   private fd: number | undefined;
+  /** The whole file, when it is small enough (see vectorsInMemoryBytes). */
+  private whole: Float32Array | undefined;
 
   private constructor(
     fd: number,
@@ -25,23 +38,42 @@ export class VectorRows implements ScoredRows {
     this.row = new Float32Array(dim);
   }
 
-  /** Opens `file`, which must hold exactly `count` × `dim` floats (`where` names it in errors). */
-  static open(file: string, dim: number, count: number, where: string): VectorRows {
+  /**
+   * Opens `file`, which must hold exactly `count` × `dim` floats (`where` names it in errors);
+   * a file of at most `inMemoryBytes` is read into memory at once.
+   */
+  static open(file: string, dim: number, count: number, where: string, inMemoryBytes = vectorsInMemoryBytes()): VectorRows {
     const fd = openSync(file, 'r');
     const size = fstatSync(fd).size;
     if (size !== count * dim * 4) {
       closeSync(fd);
       throw new Error(`${where}: ${size / 4} floats, expected ${count} × ${dim}`);
     }
-    return new VectorRows(fd, dim, count);
+    const rows = new VectorRows(fd, dim, count);
+    if (size <= inMemoryBytes) {
+      const whole = new Float32Array(count * dim);
+      rows.read(whole, 0, count);
+      rows.whole = whole;
+    }
+    return rows;
+  }
+
+  /** Whether the vectors are held in memory (small files) rather than read on demand. */
+  get inMemory(): boolean {
+    return this.whole !== undefined;
   }
 
   score(key: number, q: Float32Array): number {
+    if (this.whole) return dotAt(this.whole, key * this.dim, q);
     this.read(this.row, key, 1);
     return dotAt(this.row, 0, q);
   }
 
   scan(q: Float32Array, visit: (key: number, score: number) => void): void {
+    if (this.whole) {
+      for (let k = 0; k < this.count; k++) visit(k, dotAt(this.whole, k * this.dim, q));
+      return;
+    }
     const perBlock = Math.max(1, Math.floor(SCAN_BLOCK_BYTES / (this.dim * 4)));
     const block = (this.block ??= new Float32Array(perBlock * this.dim));
     for (let first = 0; first < this.count; first += perBlock) {
@@ -54,6 +86,7 @@ export class VectorRows implements ScoredRows {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    this.whole = undefined;
   }
 
   /** Reads rows first..first+rows-1 into the start of `into`. */
