@@ -37,14 +37,8 @@ import { buildSegmentsIndex, openSegmentsIndex } from '@nextlong/vectors';
 import { poolChunks, poolVectors, writePool } from './lib/ann-pool.js';
 import { configDefault } from './lib/config-defaults.js';
 import { median, quantile } from './lib/harness.js';
+import { env, list, json } from './lib/env.js';
 
-const env = (name, dflt) => process.env[name] ?? dflt;
-const list = (s) =>
-  String(s)
-    .split(',')
-    .map((x) => Number(x.trim()))
-    .filter((x) => Number.isInteger(x) && x > 0);
-const json = (name) => (process.env[name] ? JSON.parse(process.env[name]) : {});
 
 const CHUNK_CHARS = Number(env('BENCH_ANN_CHUNK_CHARS', 200));
 const MAX_CHUNKS = Number(env('BENCH_ANN_MAX_CHUNKS', Infinity));

@@ -34,15 +34,10 @@ import { buildAtDim } from './lib/dim-probe.js';
 import { encoderRate } from './lib/encoder-rate.js';
 import { watchTree } from './lib/proc-watch.js';
 import { syntheticPool } from './lib/synthetic-pool.js';
+import { env, list } from './lib/env.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(root, 'apps', 'cli', 'bin', 'nextlong.js');
-const env = (name, dflt) => process.env[name] ?? dflt;
-const list = (s) =>
-  String(s)
-    .split(',')
-    .map((x) => Number(x.trim()))
-    .filter((x) => Number.isInteger(x) && x > 0);
 const SIZES = list(env('BENCH_SCALE', '1,4,16'));
 const SEQUENCES = Number(env('BENCH_SCALE_SEQUENCES', 20));
 const TARGET = Number(env('BENCH_SCALE_TARGET', 131072));

@@ -20,12 +20,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSequence, parseRunConfig, sampleIndices } from '@nextlong/core';
+import { buildSequence, parseRunConfig, sampleIndices, sequenceParams } from '@nextlong/core';
 import { readPlan, RunContext, runLocal } from '@nextlong/pipeline';
 import { openObjectStore, readShard } from '@nextlong/storage';
 import { CachedTokenizer, LLAMA3_PATTERN, OPENAI_PATTERNS, rawTokenizer } from '@nextlong/tokenizers';
+import { env } from './lib/env.js';
 
-const env = (name, dflt) => process.env[name] ?? dflt;
 const SEQUENCES = Number(env('BENCH_SYNTH_SEQUENCES', 8));
 const TARGET = Number(env('BENCH_SYNTH_TARGET', 131072));
 const TOKENIZER = env('BENCH_SYNTH_TOKENIZER', 'llama3');
@@ -48,18 +48,7 @@ export default async function synthBench() {
   const docs = [];
   for (const shard of plan.inputShards) for await (const item of readShard(shard, c)) if ('doc' in item) docs.push(item.doc);
   const metas = sampleIndices(docs.length, Math.min(SEQUENCES, docs.length), 'synth-bench').map((i) => docs[i]);
-  const params = {
-    targetTokens: c.targetTokens,
-    charsPerToken: plan.charsPerToken,
-    negativeWeight: c.negativeWeight,
-    chunkChars: c.chunkChars,
-    placement: c.placement,
-    budget: c.budget,
-    separator: c.separator,
-    similarityCeiling: c.similarityCeiling,
-    overfetch: c.overfetch,
-    seed: c.seed,
-  };
+  const params = sequenceParams(c, plan.charsPerToken);
   const synth = async (tokenizer) => {
     const written = [];
     for (const doc of metas) {

@@ -1,3 +1,4 @@
+import type { RunConfig } from './config.js';
 import {
   countParts,
   cutToTokens,
@@ -28,6 +29,22 @@ export interface SequenceParams {
   similarityCeiling?: number;
   overfetch: number;
   seed: number;
+}
+
+/** The sequence parameters of a run configuration; E (charsPerToken) comes from the plan. */
+export function sequenceParams(c: RunConfig, charsPerToken: number): SequenceParams {
+  return {
+    targetTokens: c.targetTokens,
+    charsPerToken,
+    negativeWeight: c.negativeWeight,
+    chunkChars: c.chunkChars,
+    placement: c.placement,
+    budget: c.budget,
+    separator: c.separator,
+    similarityCeiling: c.similarityCeiling,
+    overfetch: c.overfetch,
+    seed: c.seed,
+  };
 }
 
 export interface SequencePorts {

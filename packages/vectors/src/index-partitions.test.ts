@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Index, MetricKind, ScalarKind } from 'usearch';
 import type { IndexDescriptor } from './index-layout.js';
 import { partitionRanges, partitionSlices } from './index-partitions.js';
 import { buildSegmentsIndex } from './segments-build.js';
 import { openSegmentsIndex } from './segments-index.js';
 import { writeSegment } from './segment-format.js';
-import { clusteredVectors, pointsFor, tempStore } from './test-support.js';
+import { clusteredVectors, pointsFor, saveReferenceGraph, tempStore } from './test-support.js';
 
 const params = { connectivity: 16, expansionAdd: 64, expansionSearch: 64 };
 const dim = 24;
@@ -77,32 +76,28 @@ describe('a partitioned index', () => {
         [2250, 750, 'hnsw-3.usearch'],
       ]);
       expect(await descriptor(b.store)).toEqual(desc);
-      for (const name of ['hnsw-0.usearch', 'hnsw-1.usearch', 'hnsw-2.usearch', 'hnsw-3.usearch', 'vectors.f32', 'chunks.bin', 'texts.bin']) {
+      for (const name of [
+        'hnsw-0.usearch',
+        'hnsw-1.usearch',
+        'hnsw-2.usearch',
+        'hnsw-3.usearch',
+        'vectors.f32',
+        'chunks.bin',
+        'texts.bin',
+      ]) {
         expect(await sha(b.store.localPath(`index/${name}`))).toBe(await sha(a.store.localPath(`index/${name}`)));
       }
       // Partition 1 (keys 750..1499) by hand: one single-threaded insert per segment slice.
-      const ref = new Index({
-        dimensions: dim,
-        metric: MetricKind.Cos,
-        quantization: ScalarKind.F32,
-        connectivity: params.connectivity,
-        expansion_add: params.expansionAdd,
-        expansion_search: params.expansionSearch,
-        multi: false,
-      });
-      for (const [from, to] of [
-        [750, 1000],
-        [1000, 1500],
-      ]) {
-        const vectors = new Float32Array((to - from) * dim);
-        all.slice(from, to).forEach((p, j) => vectors.set(p.vector, j * dim));
-        ref.add(
-          BigUint64Array.from({ length: to - from }, (_, j) => BigInt(from + j)),
-          vectors,
-          1,
-        );
-      }
-      ref.save(path.join(a.dir, 'reference.usearch'));
+      saveReferenceGraph(
+        all,
+        dim,
+        params,
+        [
+          [750, 1000],
+          [1000, 1500],
+        ],
+        path.join(a.dir, 'reference.usearch'),
+      );
       expect(await sha(a.store.localPath('index/hnsw-1.usearch'))).toBe(await sha(path.join(a.dir, 'reference.usearch')));
     } finally {
       await a.cleanup();
@@ -163,7 +158,9 @@ describe('a partitioned index', () => {
       expect(await old.search(queries, 20, 'd1')).toEqual(expected);
       await old.close();
       await writeFile(store.localPath('index/index.json'), JSON.stringify({ ...desc, version: 3 }));
-      await expect(openSegmentsIndex(store)).rejects.toThrow(/index\/index\.json: unsupported format\/version \(nextlong-segments-index v3; .*rebuild the index/);
+      await expect(openSegmentsIndex(store)).rejects.toThrow(
+        /index\/index\.json: unsupported format\/version \(nextlong-segments-index v3; .*rebuild the index/,
+      );
       await writeFile(store.localPath('index/index.json'), JSON.stringify({ ...desc, partitions: [{ ...partitions[0], count: 5 }] }));
       await expect(openSegmentsIndex(store)).rejects.toThrow(/partitions hold 5 chunks, the descriptor says 3000/);
     } finally {

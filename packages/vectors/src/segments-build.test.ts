@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { textHash } from '@nextlong/core';
-import { Index, MetricKind, ScalarKind } from 'usearch';
 import { INDEX_FILE_NAMES, type IndexDescriptor } from './index-layout.js';
 import { buildSegmentsIndex } from './segments-build.js';
 import { writeSegment } from './segment-format.js';
-import { clusteredVectors, pointsFor, remoteView, tempStore } from './test-support.js';
+import { clusteredVectors, pointsFor, remoteView, saveReferenceGraph, tempStore } from './test-support.js';
 
 const params = { connectivity: 16, expansionAdd: 64, expansionSearch: 32 };
 const dim = 32;
@@ -75,29 +74,17 @@ describe('buildSegmentsIndex', () => {
       await buildSegmentsIndex(store, params);
       // The reference: what the build did on the caller's thread before — one single-threaded
       // insert per segment, in key order (s0, s1, s2), then save.
-      const ref = new Index({
-        dimensions: dim,
-        metric: MetricKind.Cos,
-        quantization: ScalarKind.F32,
-        connectivity: params.connectivity,
-        expansion_add: params.expansionAdd,
-        expansion_search: params.expansionSearch,
-        multi: false,
-      });
-      for (const [from, to] of [
-        [0, 1000],
-        [1000, 2000],
-        [2000, 3000],
-      ]) {
-        const vectors = new Float32Array((to - from) * dim);
-        all.slice(from, to).forEach((p, j) => vectors.set(p.vector, j * dim));
-        ref.add(
-          BigUint64Array.from({ length: to - from }, (_, j) => BigInt(from + j)),
-          vectors,
-          1,
-        );
-      }
-      ref.save(path.join(dir, 'reference.usearch'));
+      saveReferenceGraph(
+        all,
+        dim,
+        params,
+        [
+          [0, 1000],
+          [1000, 2000],
+          [2000, 3000],
+        ],
+        path.join(dir, 'reference.usearch'),
+      );
       const sha = async (f: string) =>
         createHash('sha256')
           .update(await readFile(f))

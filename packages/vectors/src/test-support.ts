@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Rng, textHash, type ChunkPoint, type ObjectStore } from '@nextlong/core';
 import { FsObjectStore } from '@nextlong/storage';
+import { Index, MetricKind, ScalarKind } from 'usearch';
+import type { HnswParams } from './index-layout.js';
 
 export async function tempStore(): Promise<{ store: FsObjectStore; dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nextlong-vectors-'));
@@ -53,4 +55,30 @@ export function pointsFor(vectors: Float32Array[], perDoc: number, docPrefix = '
     const text = `chunk ${i} of ${docPrefix}${Math.floor(i / perDoc)}`;
     return { docId: `${docPrefix}${Math.floor(i / perDoc)}`, chunk: i % perDoc, text, hash: textHash(text), vector };
   });
+}
+
+/**
+ * The reference graph of determinism tests: what a build must equal byte for byte — one
+ * single-threaded insert per `[from, to)` key range of `points`, in order, then save to `file`.
+ */
+export function saveReferenceGraph(points: ChunkPoint[], dim: number, params: HnswParams, ranges: number[][], file: string): void {
+  const ref = new Index({
+    dimensions: dim,
+    metric: MetricKind.Cos,
+    quantization: ScalarKind.F32,
+    connectivity: params.connectivity,
+    expansion_add: params.expansionAdd,
+    expansion_search: params.expansionSearch,
+    multi: false,
+  });
+  for (const [from, to] of ranges) {
+    const vectors = new Float32Array((to - from) * dim);
+    points.slice(from, to).forEach((p, j) => vectors.set(p.vector, j * dim));
+    ref.add(
+      BigUint64Array.from({ length: to - from }, (_, j) => BigInt(from + j)),
+      vectors,
+      1,
+    );
+  }
+  ref.save(file);
 }

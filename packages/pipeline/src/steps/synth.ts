@@ -1,4 +1,4 @@
-import { buildSequence, PermanentError, type SequenceParams, type SequenceRecord, type Tokenizer } from '@nextlong/core';
+import { buildSequence, PermanentError, sequenceParams, type SequenceRecord, type Tokenizer } from '@nextlong/core';
 import { metrics } from '@nextlong/metrics';
 import { readShard, type ShardSpec } from '@nextlong/storage';
 import { rawTokenizer } from '@nextlong/tokenizers';
@@ -18,18 +18,7 @@ export async function synthShard(
   const { config: c, charsPerToken } = ctx.plan;
   const stats = emptyStats('synth', shard.id);
   const ports = { searcher: await ctx.getSearcher(), embedder: await ctx.getEmbedder(), tokenizer: ctx.tokenizer };
-  const params: SequenceParams = {
-    targetTokens: c.targetTokens,
-    charsPerToken,
-    negativeWeight: c.negativeWeight,
-    chunkChars: c.chunkChars,
-    placement: c.placement,
-    budget: c.budget,
-    separator: c.separator,
-    similarityCeiling: c.similarityCeiling,
-    overfetch: c.overfetch,
-    seed: c.seed,
-  };
+  const params = sequenceParams(c, charsPerToken);
   const verify = c.verifyTokens ? rawTokenizer(ports.tokenizer) : undefined;
   const sample = ctx.plan.sample ? new Set(ctx.plan.sample[shard.id] ?? []) : undefined;
   const rejects = new RejectLog(shard);
