@@ -10,3 +10,4 @@ export * from './config.js';
 export * from './sequence.js';
 export * from './retry.js';
 export * from './thread-calls.js';
+export * from './cache-dir.js';

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { nextlongCacheDir } from '@nextlong/core';
 import { writeFileAtomic } from './atomic-file.js';
 import { attr, encodeModel, floatTensor, int64Tensor, type ModelDef, type NodeDef } from './onnx-proto.js';
 import { weightedRows } from './static-weights.js';
@@ -63,7 +63,7 @@ function stripUndefined(o: StaticModelOptions): Partial<typeof DEFAULTS> {
  */
 export function defaultStaticModelDir(options: StaticModelOptions = {}): string {
   const o = resolved(options);
-  const root = process.env.NEXTLONG_CACHE || join(homedir(), '.cache', 'nextlong');
+  const root = nextlongCacheDir();
   const isDefault = o.vocabSize === DEFAULTS.vocabSize && o.sifA === DEFAULTS.sifA && o.removeComponents === DEFAULTS.removeComponents;
   const name = isDefault ? STATIC_MODEL_NAME : `${STATIC_MODEL_NAME}-n${o.vocabSize}-a${o.sifA}-c${o.removeComponents}`;
   return join(root, 'models', name);

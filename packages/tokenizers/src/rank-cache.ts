@@ -4,13 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
-
-/** `$NEXTLONG_CACHE`, else `~/.cache/nextlong` (the static model's cache root too). */
-export function nextlongCacheDir(): string {
-  return process.env.NEXTLONG_CACHE || path.join(homedir(), '.cache', 'nextlong');
-}
+import { nextlongCacheDir } from '@nextlong/core';
 
 /** Where the ranks text `name` is cached. */
 export function rankCachePath(name: string): string {
