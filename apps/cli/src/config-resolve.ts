@@ -3,27 +3,24 @@ import path from 'node:path';
 import { ConfigError, parseRunConfig, RunConfigSchema, type RunConfig } from '@nextlong/core';
 import YAML from 'yaml';
 
-const ARRAY_KEYS = new Set(['input', 'pool']);
+/** JSON-Schema `type` of each setting (zod's public `toJSONSchema`; optional and default unwrapped). */
+const KIND: Record<string, string | undefined> = Object.fromEntries(
+  Object.entries(RunConfigSchema.toJSONSchema({ io: 'input' }).properties ?? {}).map(([k, s]) => [
+    k,
+    typeof s === 'object' && typeof s.type === 'string' ? s.type : undefined,
+  ]),
+);
 const PATH_KEYS = new Set(['input', 'pool', 'out']);
 
-interface ZodDefLike {
-  def: { type: string; innerType?: ZodDefLike };
-}
-
-function schemaType(key: string): string | undefined {
-  let t = (RunConfigSchema.shape as unknown as Record<string, ZodDefLike | undefined>)[key];
-  while (t && (t.def.type === 'default' || t.def.type === 'optional')) t = t.def.innerType;
-  return t?.def.type;
-}
+/** Schema keys whose values are lists (a flag repeats, the environment separates with commas). */
+const isArrayKey = (key: string): boolean => KIND[key] === 'array';
 
 /** Schema keys whose values are numbers (flags and environment give strings). */
-function isNumeric(key: string): boolean {
-  return schemaType(key) === 'number';
-}
+const isNumeric = (key: string): boolean => KIND[key] === 'number' || KIND[key] === 'integer';
 
 /** Schema keys that are on/off switches: a bare flag (`--verify-tokens`), `true`/`false` elsewhere. */
 export function isBooleanKey(key: string): boolean {
-  return schemaType(key) === 'boolean';
+  return KIND[key] === 'boolean';
 }
 
 export const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -36,7 +33,7 @@ export function unescape(s: string): string {
 
 function coerce(key: string, value: string | string[] | boolean, origin: string): unknown {
   if (typeof value === 'boolean') return value;
-  if (ARRAY_KEYS.has(key)) return Array.isArray(value) ? value : value.split(',').filter(Boolean);
+  if (isArrayKey(key)) return Array.isArray(value) ? value : value.split(',').filter(Boolean);
   const v = Array.isArray(value) ? value[value.length - 1]! : value;
   if (isBooleanKey(key)) {
     if (/^(true|1|yes|on)$/i.test(v)) return true;

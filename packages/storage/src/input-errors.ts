@@ -1,5 +1,5 @@
 import { ConfigError, isRetryable, PermanentError, RetryableError } from '@nextlong/core';
-import { CorruptInputError, isCorruptInput } from './byte-source.js';
+import { CorruptInputError, isCorruptInput } from './corrupt-input.js';
 
 /**
  * Transient or corrupt (DESIGN §8): a failure while reading input is a reject only when the

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { isCorruptInput } from './byte-source.js';
+import { isCorruptInput } from './corrupt-input.js';
 import { planFailure } from './input-errors.js';
 import { isSeekable, openInput } from './input-source.js';
 import { compressionOf } from './line-reader.js';
-import { planParquetFile, PARQUET_FILE, type ParquetShardSpec } from './parquet-reader.js';
-import type { PlanThreads } from './plan-threads.js';
+import { planParquetFile, PARQUET_FILE } from './parquet-reader.js';
+import type { JsonlShardSpec, PlanOptions, ShardSpec } from './shard-spec.js';
 import { planZstdShards } from './zstd-plan.js';
 
 // expandInputs (files, folders, globs) lives in expand-inputs.ts
 export { expandInputs } from './expand-inputs.js';
+export type { JsonlShardSpec, PlanOptions, ShardSpec } from './shard-spec.js';
 
 function hasContent(b: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -17,41 +18,6 @@ function hasContent(b: Buffer, from: number, to: number): boolean {
     if (c !== 13 && c !== 32 && c !== 9) return true;
   }
   return false;
-}
-
-/** A unit of work: a range of records of one file, with a stable id. */
-export type ShardSpec = JsonlShardSpec | ParquetShardSpec;
-
-/** A range of lines of a JSONL file (`kind` is absent in plans written before Parquet). */
-export interface JsonlShardSpec {
-  kind?: 'jsonl';
-  id: string;
-  file: string;
-  /** 1-based number of the shard's first line, and one past its last line. */
-  lineStart: number;
-  lineEnd: number;
-  /** Byte range for uncompressed files (lets a shard start reading mid-file). */
-  byteStart?: number;
-  byteEnd?: number;
-  /**
-   * A shard of a multi-frame `.zst`: the compressed byte range of its whole frames (`frameEnd`
-   * absent: to the end of the file), and the number of the line its first byte belongs to. The
-   * shard decompresses from `frameStart`, and past `frameEnd` only to finish its last line.
-   */
-  frameStart?: number;
-  frameEnd?: number;
-  frameLine?: number;
-  /** Non-blank lines (records) in the shard. */
-  records: number;
-}
-
-export interface PlanOptions {
-  /** Threads that scan large local `.zst` files frame range by frame range (none: scan here). */
-  threads?: PlanThreads;
-  /** Smallest local `.zst` (bytes) scanned on the threads (default 16 MiB). */
-  minParallelBytes?: number;
-  /** Called with each count of input bytes scanned (as stored; decompressed for `.gz`), for progress. */
-  onBytes?: (n: number) => void;
 }
 
 /**

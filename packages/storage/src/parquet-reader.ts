@@ -15,32 +15,15 @@ import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, typ
 import { compressors as jsCompressors } from 'hyparquet-compressors';
 import { decompress as zstdDecompress } from 'zstd-napi';
 import type { DocRecord, RecordOptions } from './records.js';
-import type { ShardItem } from './shard-reader.js';
-import { CorruptInputError, isCorruptInput, openParquetSource, type ByteSource } from './byte-source.js';
+import type { ParquetShardSpec, ShardItem } from './shard-spec.js';
+import { openParquetSource, type ByteSource } from './byte-source.js';
+import { CorruptInputError, isCorruptInput } from './corrupt-input.js';
 
 export * from './byte-source.js';
+export type { ParquetShardSpec } from './shard-spec.js';
 
 // ---------------------------------------------------------------------------------------------
-// Errors
-
-/**
- * Proposed `kind: 'parquet'` member of ShardSpec. `lineStart`/`lineEnd` are the 1-based row
- * numbers (rowStart + 1, rowEnd + 1) so code that reports or compares lines keeps working.
- */
-export interface ParquetShardSpec {
-  kind: 'parquet';
-  id: string;
-  file: string;
-  /** Index of the row group in the file's footer. */
-  rowGroup: number;
-  /** 0-based rows of the file, end exclusive; always within row group `rowGroup`. */
-  rowStart: number;
-  rowEnd: number;
-  lineStart: number;
-  lineEnd: number;
-  /** Rows in the shard (every row is a record: rowEnd - rowStart). */
-  records: number;
-}
+// Footer and planning
 
 /** What the footer says, kept so several shards of one file can share one footer read. */
 export interface ParquetFooter {

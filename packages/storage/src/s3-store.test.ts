@@ -9,7 +9,6 @@ import { pipeline } from 'node:stream/promises';
 import { inspect } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
-  ConfigError,
   isPermanent,
   isRetryable,
   onRetry,
@@ -20,29 +19,13 @@ import {
 } from '@nextlong/core';
 import { startS3rver, type S3rverHandle } from '../../testing/src/s3rver.js';
 import { pseudoRandomBytes as bytes } from '../../testing/src/test-helpers.js';
-import { LocalObjectStore, openObjectStore } from './object-store.js';
-import { parseS3Uri, S3ObjectStore, s3SettingsFromEnv } from './s3-store.js';
+import { S3ObjectStore } from './s3-store.js';
+import { collect, failure } from './test-support.js';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'nextlong-test';
 
-
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-async function collect(it: AsyncIterable<string>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const k of it) out.push(k);
-  return out;
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 let s3: S3rverHandle;
 const stores: S3ObjectStore[] = [];
@@ -59,88 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of stores) s.close();
   await s3?.stop();
-});
-
-describe('parseS3Uri', () => {
-  test('bucket and prefix', () => {
-    expect(parseS3Uri('s3://bk1')).toEqual({ bucket: 'bk1', prefix: '' });
-    expect(parseS3Uri('s3://bk1/')).toEqual({ bucket: 'bk1', prefix: '' });
-    expect(parseS3Uri('s3://my.bucket-1/a/b/')).toEqual({ bucket: 'my.bucket-1', prefix: 'a/b' });
-  });
-
-  test.each(['s3:/bk1', 'http://bk1/x', 's3://', 's3://ab', 's3://Upper/x', 's3://bk1/a//b', 's3://bk1/a/../b', 's3:///x'])(
-    'malformed %s is a ConfigError',
-    (uri) => {
-      expect(() => parseS3Uri(uri)).toThrow(ConfigError);
-    },
-  );
-
-  test('credentials in a URI are not echoed', () => {
-    const err = (() => {
-      try {
-        parseS3Uri('s3://AKIAEXAMPLE:hunter2secret@bk1/x');
-      } catch (e) {
-        return e as Error;
-      }
-      throw new Error('expected a ConfigError');
-    })();
-    expect(err.name).toBe('ConfigError');
-    expect(err.message).not.toContain('hunter2secret');
-    expect(err.message).not.toContain('AKIAEXAMPLE');
-  });
-});
-
-describe('s3SettingsFromEnv', () => {
-  test('defaults', () => {
-    const s = s3SettingsFromEnv({});
-    expect(s).toMatchObject({
-      region: 'us-east-1',
-      forcePathStyle: false,
-      maxAttempts: 1,
-      retryMode: 'standard',
-      endpoint: undefined,
-      credentials: undefined,
-    });
-  });
-
-  test('AWS_ENDPOINT_URL turns on path style and WHEN_REQUIRED checksums', () => {
-    const s = s3SettingsFromEnv({
-      AWS_ENDPOINT_URL: 'http://127.0.0.1:9000',
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'k',
-      AWS_SECRET_ACCESS_KEY: 's',
-    });
-    expect(s).toMatchObject({
-      endpoint: 'http://127.0.0.1:9000',
-      region: 'eu-west-1',
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      credentials: { accessKeyId: 'k', secretAccessKey: 's' },
-    });
-    expect(s3SettingsFromEnv({ AWS_ENDPOINT_URL: 'http://minio:9000', NEXTLONG_S3_PATH_STYLE: 'false' }).forcePathStyle).toBe(false);
-  });
-
-  test.each([
-    [{ AWS_ENDPOINT_URL: 'minio:9000' }, 'AWS_ENDPOINT_URL'],
-    [{ AWS_ENDPOINT_URL: 'http://user:topsecretpw@minio:9000' }, 'AWS_ENDPOINT_URL'],
-    [{ NEXTLONG_S3_PATH_STYLE: 'maybe' }, 'NEXTLONG_S3_PATH_STYLE'],
-    [{ AWS_MAX_ATTEMPTS: '0' }, 'AWS_MAX_ATTEMPTS'],
-    [{ AWS_RETRY_MODE: 'legacy' }, 'AWS_RETRY_MODE'],
-    [{ NEXTLONG_RETRY_BUDGET_MS: 'soon' }, 'NEXTLONG_RETRY_BUDGET_MS'],
-    [{ AWS_ACCESS_KEY_ID: 'only-the-id' }, 'AWS_SECRET_ACCESS_KEY'],
-  ])('bad %j is a ConfigError naming %s', (env, field) => {
-    let err: Error | undefined;
-    try {
-      s3SettingsFromEnv(env);
-    } catch (e) {
-      err = e as Error;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect(err!.message).toContain(field);
-    expect(err!.message).not.toContain('topsecretpw');
-    expect(err!.message).not.toContain('only-the-id');
-  });
 });
 
 describe('S3ObjectStore against s3rver', () => {
@@ -447,48 +348,6 @@ describe('S3ObjectStore against s3rver', () => {
       setRetryLog((l) => process.stderr.write(`${l}\n`));
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
-    }
-  });
-});
-
-describe('openObjectStore', () => {
-  test('s3:// gives an S3ObjectStore; paths and file:// a LocalObjectStore; other schemes a ConfigError', () => {
-    const s = openObjectStore(`s3://${BUCKET}/p`, { env: s3.env });
-    expect(s).toBeInstanceOf(S3ObjectStore);
-    (s as S3ObjectStore).close();
-    expect(openObjectStore('/tmp/x')).toBeInstanceOf(LocalObjectStore);
-    expect(openObjectStore('file:///tmp/x').root).toBe('/tmp/x');
-    expect(() => openObjectStore('gs://bucket/x')).toThrow(ConfigError);
-    expect(() => openObjectStore('S3://bucket/x')).toThrow(ConfigError);
-    expect(() => openObjectStore('')).toThrow(ConfigError);
-  });
-
-  test('the local store has getRange, size, putFile and PermanentError for missing objects', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'nextlong-local-store-'));
-    try {
-      const st = openObjectStore(path.join(dir, 'store'));
-      await st.put('a/r.bin', '0123456789');
-      expect(Buffer.from(await st.getRange('a/r.bin', 2, 5)).toString()).toBe('234');
-      expect(Buffer.from(await st.getRange('a/r.bin', 7)).toString()).toBe('789');
-      expect(Buffer.from(await st.getRange('a/r.bin', 8, 100)).toString()).toBe('89');
-      expect((await st.getRange('a/r.bin', 12, 20)).length).toBe(0);
-      expect(await st.size('a/r.bin')).toBe(10);
-
-      const src = path.join(dir, 'src.bin');
-      await writeFile(src, 'moved');
-      await st.putFile('b/moved.bin', src);
-      expect(Buffer.from(await st.get('b/moved.bin')).toString()).toBe('moved');
-      await expect(stat(src)).rejects.toMatchObject({ code: 'ENOENT' });
-      expect(await readFile(st.localPath!('b/moved.bin'), 'utf8')).toBe('moved');
-
-      for (const p of [st.get('nope'), st.size('nope'), st.getRange('nope', 0, 1)]) {
-        const err = await failure(p);
-        expect(isPermanent(err)).toBe(true);
-        expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
-      }
-      expect(await collect(st.list(''))).toEqual(['a/r.bin', 'b/moved.bin']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

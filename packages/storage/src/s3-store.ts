@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { isRetryable, RetryableError, retryBudgetMs, withRetry } from '@nextlong/core';
-import type { StreamingObjectStore } from './object-store.js';
+import type { StreamingObjectStore } from './store-types.js';
 import { isNotFound, mapS3Error, s3RetryReason, type SdkErrorLike } from './s3-errors.js';
 import { createS3Client, parseS3Uri, s3SettingsFromEnv, type Env, type S3Settings, type S3StoreOptions } from './s3-config.js';
 import { visibleRetryStrategy } from './s3-retry.js';

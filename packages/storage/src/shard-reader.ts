@@ -1,12 +1,12 @@
 import { BadInputError } from '@nextlong/core';
-import type { ShardSpec } from './inputs.js';
 import { fileRejectReason, readFailure } from './input-errors.js';
 import { openInput, openZstdFrames } from './input-source.js';
 import { hasContent, readLineBatches } from './line-reader.js';
 import { readParquetFileShard } from './parquet-reader.js';
-import { maxLineBytes, parseRecord, type DocRecord, type RecordOptions } from './records.js';
+import { maxLineBytes, parseRecord, type RecordOptions } from './records.js';
+import type { ShardItem, ShardSpec } from './shard-spec.js';
 
-export type ShardItem = { line: number; ordinal: number; doc: DocRecord } | { line: number; ordinal: number; bad: BadInputError };
+export type { ShardItem } from './shard-spec.js';
 
 /**
  * The records of one shard in file order. `ordinal` counts non-blank lines within the

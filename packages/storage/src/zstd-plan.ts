@@ -2,7 +2,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node
 import type { Readable } from 'node:stream';
 import binding from 'zstd-napi/binding.js';
 import { zstdLineScanner, type FrameStat } from './frame-scan.js';
-import type { JsonlShardSpec, PlanOptions } from './inputs.js';
+import type { JsonlShardSpec, PlanOptions } from './shard-spec.js';
 import { bucketStore, isS3 } from './input-source.js';
 import { zstdFrameStarts } from './zstd-frames.js';
 
