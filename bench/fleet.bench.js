@@ -32,78 +32,24 @@
  * coordinator or local run may take. Linux only for CPU seconds (reads /proc).
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import { measure, median, printTable } from './lib/harness.js';
+import { cpuOf, digestOf, metricByLabel, rssMB, scrapedNote } from './lib/fleet-support.js';
+import { median, printTable } from './lib/harness.js';
+import { queueOverhead } from './lib/queue-overhead.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(root, 'apps', 'cli', 'bin', 'nextlong.js');
 const CORPUS = 'demo/corpus'; // relative to root: workers run with cwd = root, as the coordinator does
 const TARGET = 131072;
 const SEQUENCES = Number(process.env.BENCH_FLEET_SEQUENCES || 40);
-const NOOP_JOBS = Number(process.env.BENCH_FLEET_NOOP_JOBS || 2000);
-const NOOP_SERIAL = Number(process.env.BENCH_FLEET_NOOP_SERIAL || 200);
 const TIMEOUT_MS = 1000 * Number(process.env.BENCH_FLEET_TIMEOUT_S || 600);
 const WORKER_EXIT_MS = 40_000; // the worker's default grace is 25 s; idle workers exit at once
 const GNU_TIME = '/usr/bin/time';
-const NOOP_PREFIX = 'nextlong-bench-noop';
-const CLK_TCK = 100; // /proc/<pid>/stat ticks per second on Linux
 
 const dist = (pkg) => pathToFileURL(path.join(root, 'packages', pkg, 'dist', 'index.js')).href;
-
-/** CPU seconds (user + system, waited-for children included) of a live process, from /proc. */
-function cpuOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Resident memory of a live process in MB, from /proc (NaN when gone). */
-function rssMB(pid) {
-  try {
-    return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)[1]) / 1024;
-  } catch {
-    return NaN;
-  }
-}
-
-/** sha256 over the names and bytes of <out>/sequences/*, to compare fleet and local outputs. */
-function digestOf(out) {
-  const dir = path.join(out, 'sequences');
-  const h = createHash('sha256');
-  for (const f of readdirSync(dir).sort())
-    h.update(f)
-      .update('\0')
-      .update(readFileSync(path.join(dir, f)));
-  return h.digest('hex').slice(0, 16);
-}
-
-/** Sum of a metric's samples (every label set) in Prometheus text, 0 when absent. */
-function metricSum(text, name) {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
-/** Per-label values of a metric, e.g. { embed: 4, synth: 4 } by `stage`. */
-function metricByLabel(text, name, label) {
-  const out = {};
-  const re = new RegExp(`^${name}\\{[^}]*${label}="([^"]*)"[^}]*\\} (\\S+)$`, 'gm');
-  for (const m of text.matchAll(re)) out[m[1]] = (out[m[1]] ?? 0) + Number(m[2]);
-  return out;
-}
 
 export default async function fleetBench(ctx) {
   if (!existsSync(path.join(root, 'apps', 'cli', 'dist')) || !existsSync(path.join(root, 'packages', 'fleet', 'dist'))) {
@@ -423,27 +369,7 @@ export default async function fleetBench(ctx) {
         `outputs: ${same ? 'fleet sequences byte-identical to local' : `DIFFER — local ${[...digests.local].join(',')} fleet ${[...digests.fleet].join(',')}`}`,
       );
       if (scraped.length) {
-        const ok = scraped.filter((s) => s.text);
-        const stalled = ok.reduce((s, x) => s + metricSum(x.text, 'nextlong_jobs_stalled_total'), 0);
-        const retries = ok.reduce((s, x) => s + metricSum(x.text, 'nextlong_shard_retries_total'), 0);
-        const shards = ok.map((x) => {
-          const n = metricByLabel(x.text, 'nextlong_shard_seconds_count', 'stage');
-          const t = metricByLabel(x.text, 'nextlong_shard_seconds_sum', 'stage');
-          return `${x.name} ${Object.keys(n)
-            .map((k) => `${n[k]} ${k} shards ${t[k].toFixed(1)} s`)
-            .join(', ')}`;
-        });
-        lines.push(
-          `stalled jobs (nextlong_jobs_stalled_total, all workers, all runs): ${stalled}, goal 0 ${stalled > 0 ? 'BELOW' : 'ok'}; ` +
-            `shard retries (nextlong_shard_retries_total): ${retries}, goal 0 ${retries > 0 ? 'BELOW' : 'ok'}` +
-            (ok.length < scraped.length
-              ? `; metrics unreadable: ${scraped
-                  .filter((s) => !s.text)
-                  .map((s) => `${s.name} (${s.error})`)
-                  .join(', ')}`
-              : ''),
-        );
-        lines.push(`work per worker: ${shards.join('; ')}`);
+        lines.push(...scrapedNote(scraped));
         lines.push(
           `worker RSS after each fleet run (warm-up first): ${workers
             .map((w, i) => `${w.name} ${fleetRuns.fleet.map((r) => r.rss?.[i]?.toFixed(0) ?? '-').join('/')} MB`)
@@ -458,126 +384,4 @@ export default async function fleetBench(ctx) {
       return lines.join('\n');
     },
   };
-}
-
-/**
- * Queue overhead: no-op jobs through BullMQ on `redisUrl` against an in-process loop. Runs and
- * prints its own table (run.js prints one per bench file); returns it with a one-line summary.
- */
-async function queueOverhead(redisUrl, jobOptions, runsOverride) {
-  const conns = [];
-  const connect = () => {
-    const c = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    conns.push(c);
-    return c;
-  };
-  const queueConn = connect();
-  const queues = [];
-  const bullWorkers = [];
-  const stats = new Map();
-  let seq = 0;
-
-  /** A queue + no-op worker pair; `drain(n)` enqueues n jobs with addBulk and waits for all. */
-  const pair = (suffix, concurrency) => {
-    const name = `${NOOP_PREFIX}-${suffix}`;
-    const queue = new Queue(name, { connection: queueConn });
-    queues.push(queue);
-    const waiting = new Map(); // job id → resolve
-    let remaining = 0;
-    let allDone;
-    const worker = new Worker(name, async () => undefined, { connection: connect(), concurrency, autorun: true });
-    bullWorkers.push(worker);
-    worker.on('completed', (job) => {
-      const r = waiting.get(job.id);
-      if (r) {
-        waiting.delete(job.id);
-        r(performance.now());
-      }
-      if (--remaining === 0) allDone?.();
-    });
-    worker.on('failed', (job, err) => process.stderr.write(`noop job ${job?.id} failed: ${err.message}\n`));
-    return { name, queue, worker, waiting, setRemaining: (n, done) => ((remaining = n), (allDone = done)) };
-  };
-  const batch = (q, n) => async () => {
-    const run = ++seq;
-    const t0 = performance.now();
-    const done = new Promise((r) => q.setRemaining(n, r));
-    await q.queue.addBulk(
-      Array.from({ length: n }, (_, i) => ({ name: 'noop', data: { i }, opts: { ...jobOptions, jobId: `r${run}-${i}` } })),
-    );
-    const tAdd = performance.now() - t0;
-    await done;
-    const total = performance.now() - t0;
-    stats.get(q.name).push({ add: tAdd, total });
-    return n;
-  };
-  const serial = (q, n) => async () => {
-    const run = ++seq;
-    const lat = [];
-    q.setRemaining(n, () => {});
-    for (let i = 0; i < n; i++) {
-      const jobId = `r${run}-${i}`;
-      const t0 = performance.now();
-      const done = new Promise((r) => q.waiting.set(jobId, r));
-      await q.queue.add('noop', { i }, { ...jobOptions, jobId });
-      lat.push((await done) - t0);
-    }
-    stats.get(q.name).push({ lat });
-    return n;
-  };
-
-  try {
-    await queueConn.ping();
-    const c1 = pair('c1', 1);
-    const c16 = pair('c16', 16);
-    const one = pair('serial', 1);
-    for (const q of [c1, c16, one]) {
-      stats.set(q.name, []);
-      await q.worker.waitUntilReady();
-    }
-    const noop = async (job) => job.i;
-    const cases = [
-      {
-        name: `in-process async loop, ${NOOP_JOBS} jobs`,
-        unit: 'jobs',
-        baseline: true,
-        run: async () => {
-          for (let i = 0; i < NOOP_JOBS; i++) await noop({ i });
-          return NOOP_JOBS;
-        },
-      },
-      { name: `BullMQ addBulk ${NOOP_JOBS} → Worker concurrency 1`, unit: 'jobs', run: batch(c1, NOOP_JOBS) },
-      { name: `BullMQ addBulk ${NOOP_JOBS} → Worker concurrency 16`, unit: 'jobs', run: batch(c16, NOOP_JOBS) },
-      { name: `BullMQ add → completed, one at a time, ${NOOP_SERIAL} jobs`, unit: 'jobs', run: serial(one, NOOP_SERIAL) },
-    ];
-    const result = await measure(
-      { title: 'fleet queue overhead: no-op jobs through BullMQ on our redis-server — jobs/s', runs: 5, warmup: 1, cases },
-      runsOverride,
-    );
-    const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-    const perJob = (q, n) => {
-      const rs = stats.get(q.name).slice(1); // timed runs only
-      return `${((median(rs.map((r) => r.total)) / n) * 1000).toFixed(0)} µs/job end to end (addBulk alone ${((median(rs.map((r) => r.add)) / n) * 1000).toFixed(0)} µs/job)`;
-    };
-    const lat = stats
-      .get(one.name)
-      .slice(1)
-      .flatMap((r) => r.lat);
-    const base = result.rows[0];
-    const slower = result.rows
-      .slice(1)
-      .map((r) => `${Math.round(base.rate / r.rate).toLocaleString('en-US')}×`)
-      .join(' / ');
-    const summary = () =>
-      `queue overhead per job: concurrency 1 ${perJob(c1, NOOP_JOBS)}; concurrency 16 ${perJob(c16, NOOP_JOBS)}; ` +
-      `idle-queue round trip add → completed median ${median(lat).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms; ` +
-      `in-process loop ÷ BullMQ jobs/s (c1 / c16 / one at a time): ${slower}`;
-    result.note = summary();
-    return { result, summary };
-  } finally {
-    await Promise.all(bullWorkers.map((w) => w.close().catch(() => {})));
-    for (const q of queues) await q.obliterate({ force: true }).catch(() => {});
-    await Promise.all(queues.map((q) => q.close().catch(() => {})));
-    for (const c of conns) c.disconnect();
-  }
 }
