@@ -9,11 +9,15 @@ export interface Manifest {
   created_at: string;
   finished_at: string;
   config: RunPlan['config'];
+  /** The data condition (`--method`); also in every record. */
+  method: RunPlan['config']['method'];
   chars_per_token: number;
   counts: {
     documents_read: number;
     documents_rejected: number;
     documents_unsampled: number;
+    /** `iclm`: documents placed in a sequence anchored by another (0 for the other methods). */
+    documents_merged?: number;
     chunks_indexed: number;
     sequences_written: number;
     sequences_discarded: Record<string, number>;
@@ -60,20 +64,25 @@ export async function finalizeRun(store: ObjectStore, plan: RunPlan, timings: Re
   }
   const index = await readStats<ShardStats>(store, 'index', 'index');
   const discarded = Object.values(synth.sequences_discarded).reduce((a, b) => a + b, 0);
-  const accounted = synth.documents_rejected + synth.documents_unsampled + synth.sequences_written + discarded;
+  // every document anchors a written or discarded sequence, is merged into one (iclm), or was not used
+  const accounted = synth.documents_rejected + synth.documents_unsampled + synth.sequences_written + discarded + synth.documents_merged;
   if (accounted !== synth.documents_read) {
-    throw new Error(`counts do not balance: ${synth.documents_read} read but ${accounted} written, discarded, unsampled or rejected`);
+    throw new Error(
+      `counts do not balance: ${synth.documents_read} read but ${accounted} written, discarded, merged, unsampled or rejected`,
+    );
   }
   const manifest: Manifest = {
     run_id: plan.runId,
     created_at: plan.createdAt,
     finished_at: new Date().toISOString(),
     config: plan.config,
+    method: plan.config.method ?? 'nextlong',
     chars_per_token: plan.charsPerToken,
     counts: {
       documents_read: synth.documents_read,
       documents_rejected: synth.documents_rejected,
       documents_unsampled: synth.documents_unsampled,
+      documents_merged: synth.documents_merged,
       chunks_indexed: index.chunks_indexed,
       sequences_written: synth.sequences_written,
       sequences_discarded: { too_short: 0, ...synth.sequences_discarded },
@@ -86,13 +95,22 @@ export async function finalizeRun(store: ObjectStore, plan: RunPlan, timings: Re
     negatives: { placed: synth.negatives, shortfall: synth.negatives_shortfall, skipped: synth.skipped },
     negative_score: summarize(synth.score),
     random_score: summarize(synth.random_score),
-    timings: { ...timings, embed_shard_seconds: round(pool.seconds), synth_shard_seconds: round(synth.seconds), index_seconds: round(index.seconds) },
+    timings: {
+      ...timings,
+      embed_shard_seconds: round(pool.seconds),
+      synth_shard_seconds: round(synth.seconds),
+      index_seconds: round(index.seconds),
+    },
     parts,
     rejects,
   };
   if (plan.config.format !== 'jsonl') {
     // one top-level index.json over every shard's MDS folder, in plan order
-    manifest.mds = await mergeMdsIndexes(store, keys.mdsRoot, plan.inputShards.map((s) => s.id));
+    manifest.mds = await mergeMdsIndexes(
+      store,
+      keys.mdsRoot,
+      plan.inputShards.map((s) => s.id),
+    );
   }
   await store.put(keys.manifest, JSON.stringify(manifest, null, 2) + '\n');
   return manifest;

@@ -7,6 +7,8 @@ export interface ShardStats {
   documents_rejected: number;
   rejects_by_reason: Record<string, number>;
   documents_unsampled: number;
+  /** `iclm`: input documents placed in a sequence anchored by another document (see finalize's balance). */
+  documents_merged: number;
   chunks_indexed: number;
   sequences_written: number;
   sequences_discarded: Record<string, number>;
@@ -50,6 +52,7 @@ export function emptyStats(stage: ShardStats['stage'], shard: string): ShardStat
     documents_rejected: 0,
     rejects_by_reason: {},
     documents_unsampled: 0,
+    documents_merged: 0,
     chunks_indexed: 0,
     sequences_written: 0,
     sequences_discarded: {},
@@ -80,6 +83,7 @@ export function mergeStats(into: ShardStats, s: ShardStats): void {
   into.documents_rejected += s.documents_rejected;
   addCounts(into.rejects_by_reason, s.rejects_by_reason);
   into.documents_unsampled += s.documents_unsampled;
+  into.documents_merged += s.documents_merged ?? 0; // absent in stats written before the field existed
   into.chunks_indexed += s.chunks_indexed;
   into.sequences_written += s.sequences_written;
   addCounts(into.sequences_discarded, s.sequences_discarded);

@@ -1,6 +1,6 @@
-import type { SequenceRecord } from '@nextlong/core';
 import { JsonlZstWriter, MdsWriter } from '@nextlong/storage';
 import type { RunContext } from '../context.js';
+import type { OutputRecord } from '../methods/makers.js';
 import { keys } from '../run-state.js';
 
 /** Where a synth shard's sequences go: a JSONL.zst part, MDS shards, or both (`--format`). */
@@ -19,7 +19,7 @@ export class SequenceSinks {
     return new SequenceSinks(ctx, shardId, jsonl, mds);
   }
 
-  async write(record: SequenceRecord, ids: Uint32Array, signal?: AbortSignal): Promise<void> {
+  async write(record: OutputRecord, ids: Uint32Array, signal?: AbortSignal): Promise<void> {
     await this.jsonl?.write(record);
     await this.mds?.write(ids, signal);
   }
