@@ -1,5 +1,5 @@
 import { groupSegments } from '@nextlong/core';
-import { readLines } from '@nextlong/storage';
+import { forEachRecord, writeLine } from './stdin-records.js';
 
 export interface ChunkOptions {
   chunkChars: number;
@@ -9,26 +9,8 @@ export interface ChunkOptions {
 
 /** `nextlong chunk`: JSONL documents on stdin → one {"id","chunks"} per document on stdout. */
 export async function chunkCommand(o: ChunkOptions, input: AsyncIterable<Buffer>, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  let bad = 0;
-  for await (const raw of readLines(input)) {
-    if (raw.bytes.length === 0) continue;
-    let rec: Record<string, unknown>;
-    try {
-      const v: unknown = JSON.parse(utf8.decode(raw.bytes));
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('a record must be a JSON object');
-      rec = v as Record<string, unknown>;
-      if (typeof rec[o.textField] !== 'string') throw new Error(`field "${o.textField}" is missing or not a string`);
-    } catch (e) {
-      bad++;
-      err.write(`nextlong chunk: line ${raw.line}: ${(e as Error).message}\n`);
-      continue;
-    }
-    const idv = rec[o.idField];
-    const id = typeof idv === 'string' || typeof idv === 'number' ? String(idv) : `stdin:${raw.line}`;
-    const ok = out.write(JSON.stringify({ id, chunks: groupSegments(rec[o.textField] as string, o.chunkChars) }) + '\n');
-    if (!ok) await new Promise((r) => out.once('drain', r));
-  }
-  if (bad) err.write(`nextlong chunk: ${bad} bad line(s) skipped\n`);
+  const bad = await forEachRecord(input, o, err, 'chunk', (id, text) =>
+    writeLine(out, JSON.stringify({ id, chunks: groupSegments(text, o.chunkChars) })),
+  );
   return bad ? 1 : 0;
 }

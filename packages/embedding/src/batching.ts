@@ -83,7 +83,7 @@ export function l2Normalize(v: Float32Array): Float32Array {
  * row: padding positions never contribute, so a text's vector does not depend on its batch.
  * Reads the row lengths, not the mask (whose buffer may have been handed to the worker).
  */
-export function maskedMeanPool(hidden: Float32Array, batch: PaddedBatch, dim: number): Float32Array[] {
+export function maskedMeanPool(hidden: Float32Array, batch: Pick<PaddedBatch, 'rows' | 'cols' | 'lengths'>, dim: number): Float32Array[] {
   const out: Float32Array[] = [];
   const acc = new Float64Array(dim);
   for (let r = 0; r < batch.rows; r++) {

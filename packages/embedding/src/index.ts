@@ -8,4 +8,5 @@ export { OrtWorkerSession, type Feed, type Output, type ValueMeta } from './ort-
 export { declaredMaxTokens, type EncodedText } from './input-encoders.js';
 export * from './onnx-embedder.js';
 export * from './create-embedder.js';
-export * from './tiny-bert.js';
+export * from './model-folder.js';
+export { halfToFloat, poolTokens } from './pooling.js';

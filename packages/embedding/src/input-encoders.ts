@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ConfigError } from '@nextlong/core';
 import tokenizers from 'tokenizers';
 import type { OrtWorkerSession } from './ort-worker.js';
-import { type EncodedTexts, StaticTokenizer, staticTokenizerEngine } from './static-tokenizer.js';
+import { type EncodedTexts, StaticTokenizer } from './static-tokenizer.js';
 
 /** One tokenized text; `typeIds` only where the tokenizer produces them (BERT segment ids). */
 export interface EncodedText {
@@ -52,13 +52,12 @@ export class StaticInputEncoder implements InputEncoder {
    * Lets `session`'s worker tokenize part of a call. `loaded`: the worker's tokenizer, when its
    * load was started already (loadWorkerTokenizer); else this thread's vocabulary is sent. Checked
    * on a probe text first; returns false (and tokenizes everything on this thread) if the worker
-   * cannot, e.g. under coverage instrumentation, which makes the engine's source refer to outside
-   * names.
+   * cannot or disagrees: from sources with no build of the engine, or a build older than them.
    */
   async useWorker(session: OrtWorkerSession, loaded?: Promise<void>): Promise<boolean> {
     const probe = ["Don't re-tokenize state-of-the-art text, O'Brien's café — twice.", 'h1n1 long-term the'];
     try {
-      await (loaded ?? session.loadTokenizer(staticTokenizerEngine.toString(), this.tokenizer.words));
+      await (loaded ?? session.loadTokenizer(this.tokenizer.words));
       const got = await session.tokenize(probe, this.maxTokens);
       const want = this.tokenizer.encodeMany(probe, this.maxTokens);
       const same = got.ids.length === want.ids.length && got.ids.every((x, i) => x === want.ids[i]);
@@ -121,7 +120,7 @@ export class StaticInputEncoder implements InputEncoder {
 
 /** Has `session`'s worker read `vocabFile` (a static model's vocab.json) into its own tokenizer. */
 export function loadWorkerTokenizer(session: OrtWorkerSession, vocabFile: string): Promise<void> {
-  return session.loadTokenizerFromFile(staticTokenizerEngine.toString(), vocabFile);
+  return session.loadTokenizerFromFile(vocabFile);
 }
 
 type HfTokenizer = InstanceType<typeof tokenizers.Tokenizer>;
@@ -135,9 +134,11 @@ export class HfInputEncoder implements InputEncoder {
   private constructor(
     private readonly tokenizer: HfTokenizer,
     readonly maxTokens: number,
+    /** Put before every text (sentence-transformers: prompt + sentence, tokenized together). */
+    readonly prompt: string,
   ) {}
 
-  static fromFile(file: string, maxTokens: number): HfInputEncoder {
+  static fromFile(file: string, maxTokens: number, prompt = ''): HfInputEncoder {
     let tokenizer: HfTokenizer;
     try {
       tokenizer = tokenizers.Tokenizer.fromFile(file);
@@ -146,12 +147,29 @@ export class HfInputEncoder implements InputEncoder {
     }
     tokenizer.disablePadding();
     tokenizer.setTruncation(maxTokens);
-    return new HfInputEncoder(tokenizer, maxTokens);
+    return new HfInputEncoder(tokenizer, maxTokens, prompt);
+  }
+
+  /** Highest token id the tokenizer can produce (added tokens included). */
+  get maxId(): number {
+    let max = 0;
+    for (const id of Object.values(this.tokenizer.getVocab(true))) if (id > max) max = id;
+    return max;
+  }
+
+  /**
+   * Leading tokens that belong to the prompt, as sentence-transformers counts them: the prompt
+   * tokenized alone, less one (its closing special token).
+   */
+  async promptTokens(): Promise<number> {
+    if (!this.prompt) return 0;
+    const [e] = await this.tokenizer.encodeBatch([this.prompt]);
+    return Math.max(0, e.getIds().length - 1);
   }
 
   async encode(texts: string[]): Promise<EncodedText[]> {
     if (texts.length === 0) return [];
-    const encodings = await this.tokenizer.encodeBatch(texts);
+    const encodings = await this.tokenizer.encodeBatch(this.prompt ? texts.map((t) => this.prompt + t) : texts);
     return encodings.map((e) => ({ ids: e.getIds(), typeIds: e.getTypeIds() }));
   }
 }

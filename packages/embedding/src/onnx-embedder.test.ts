@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { isConfigError } from '@nextlong/core';
 import { createEmbedder } from './create-embedder.js';
 import { OnnxEmbedder } from './onnx-embedder.js';
-import { tinyBertModel, writeTinyBertFolder } from './tiny-bert.js';
+import { tinyBertModel, writeTinyBertFolder } from './testing/index.js';
 
 const TOKENIZER = fileURLToPath(new URL('../fixtures/minilm-tokenizer.json', import.meta.url));
 const MINILM_VOCAB = 30_522;

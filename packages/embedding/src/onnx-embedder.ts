@@ -4,26 +4,31 @@
  * texts still go through in small batches so an abort takes effect quickly and memory stays flat.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, type Embedder } from '@nextlong/core';
-import { l2Normalize, lengthBuckets, maskedMeanPool, padBatch, splitRows, type PaddedBatch } from './batching.js';
+import { l2Normalize, lengthBuckets, padBatch, splitRows, type PaddedBatch } from './batching.js';
 import {
-  declaredMaxTokens,
   type EncodedText,
   HfInputEncoder,
   type InputEncoder,
   loadWorkerTokenizer,
   StaticInputEncoder,
 } from './input-encoders.js';
+import { declaredDim, type IdType, type ModelIo, modelIo } from './model-io.js';
+import { type ModelFolder, type ModelFolderOptions, readModelFolder } from './model-folder.js';
 import { type Feed, OrtWorkerSession } from './ort-worker.js';
+import { halfToFloat, poolTokens, truncateDims } from './pooling.js';
 import { Slots } from './slots.js';
 import { readStaticManifest, STATIC_MANIFEST } from './static-model.js';
 import { StaticTokenizer } from './static-tokenizer.js';
 
-export interface OnnxEmbedderOptions {
+export interface OnnxEmbedderOptions extends ModelFolderOptions {
   /** Texts per session.run (default 32). Small batches keep the event loop responsive. */
   batchSize?: number;
-  /** Tokens per text, special tokens included (default: what the folder declares, else 512). */
+  /**
+   * Tokens per text, special tokens included. Static model: default 512. Transformer folder: at
+   * most what the folder declares (sentence_bert_config.json max_seq_length, …, else 512).
+   */
   maxTokens?: number;
   /** onnxruntime intra-op threads (default 1; 0 = onnxruntime's own default, all cores). */
   threads?: number;
@@ -33,18 +38,20 @@ export interface OnnxEmbedderOptions {
    * Off: all tokenization happens on this thread.
    */
   tokenizeInWorker?: boolean;
+  /** Matryoshka: keep the first `dim` values of each vector (then normalize). Default: all. */
+  dim?: number;
 }
 
 type Session = OrtWorkerSession;
-type IdType = 'int64' | 'int32';
-/** Inputs we know how to fill; anything else in a model is a configuration error. */
-const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'position_ids']);
 
-interface ModelIo {
-  inputs: { name: string; type: IdType }[];
-  output: string;
-  /** The output is already L2-normalized (our static model's graph divides by the norm). */
-  normalized: boolean;
+/** How a batch's model output becomes vectors (fixed at load). */
+interface Pipe {
+  io: ModelIo;
+  pooling: ModelFolder['pooling'];
+  /** Prompt tokens masked out of the pooling (include_prompt: false). */
+  skip: number;
+  taskId?: number;
+  dim?: number;
 }
 
 /**
@@ -68,8 +75,10 @@ export class OnnxEmbedder implements Embedder {
     readonly kind: 'static' | 'transformer',
     private readonly session: Session,
     private readonly encoder: InputEncoder,
-    private readonly io: ModelIo,
+    private readonly pipe: Pipe,
     private readonly batchSize: number,
+    /** What was read from a transformer folder (pooling, prompt, task), for `nextlong embed` and logs. */
+    readonly folder?: ModelFolder,
   ) {}
 
   /** Whether the onnxruntime worker tokenizes part of a call when idle (static model; see tokenizeInWorker). */
@@ -86,8 +95,11 @@ export class OnnxEmbedder implements Embedder {
   static async load(dir: string, options: OnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
     checkOptions(options);
     const folder = resolve(dir);
-    const { modelFile, isStatic } = inspectFolder(folder);
-    const maxTokens = options.maxTokens ?? (isStatic ? 512 : declaredMaxTokens(folder));
+    const isStatic = inspectFolder(folder);
+    const spec = isStatic ? undefined : readModelFolder(folder, options);
+    const modelFile = spec?.modelFile ?? join(folder, 'model.onnx');
+    // --embed-max-tokens caps what the folder was trained with (sentence_bert_config.json)
+    const maxTokens = spec ? Math.min(options.maxTokens ?? Infinity, spec.maxSeqLength) : (options.maxTokens ?? 512);
     const vocabFile = join(folder, 'vocab.json');
     // start-up in parallel: the worker loads the model, then its own copy of the vocabulary,
     // while this thread reads the tokenizer
@@ -99,7 +111,7 @@ export class OnnxEmbedder implements Embedder {
     try {
       encoder = isStatic
         ? new StaticInputEncoder(await StaticTokenizer.fromFile(vocabFile), maxTokens)
-        : HfInputEncoder.fromFile(join(folder, 'tokenizer.json'), maxTokens);
+        : HfInputEncoder.fromFile(spec!.tokenizerFile, maxTokens, spec!.prompt);
     } catch (err) {
       await opening.then(
         (s) => s.release(),
@@ -112,12 +124,26 @@ export class OnnxEmbedder implements Embedder {
       // the worker is idle while a lone call is tokenized: it takes part of the texts
       if (encoder instanceof StaticInputEncoder && workerTokenizer) await encoder.useWorker(session, workerTokenizer);
       const manifest = isStatic ? await readStaticManifest(folder) : null;
-      // a folder built by ensureStaticModel: its graph ends in x / max(‖x‖, 1e-12) (staticModelDef)
-      const io = modelIo(session, modelFile, isStatic, manifest !== null);
       const name = manifest?.name ?? basename(folder);
-      // output width: declared by the model, else learnt from one tiny run
-      const dim = staticDim(session, io.output) ?? (await runBatch(session, io, padBatch([{ ids: [0] }]), name))[0].length;
-      return new OnnxEmbedder(name, dim, isStatic ? 'static' : 'transformer', session, encoder, io, options.batchSize ?? 32);
+      const io = modelIo(session.inputs, session.outputs, modelFile, {
+        isStatic,
+        // a folder built by ensureStaticModel: its graph ends in x / max(‖x‖, 1e-12) (staticModelDef)
+        ownStaticModel: manifest !== null,
+        hasTasks: spec?.taskId !== undefined,
+        poolingFlag: options.pooling !== undefined,
+        configFile: join(folder, 'config.json'),
+      });
+      const skip = spec && !spec.includePrompt && encoder instanceof HfInputEncoder ? await encoder.promptTokens() : 0;
+      const pipe: Pipe = { io, pooling: spec?.pooling ?? 'mean', skip, taskId: spec?.taskId, dim: options.dim };
+      // output width: declared by the model, else learnt from one tiny run; a transformer is
+      // always probed with the tokenizer's highest id, so a vocabulary mismatch fails here
+      const probe = encoder instanceof HfInputEncoder ? await probeVocabulary(session, pipe, encoder, spec!, name) : undefined;
+      const width = declaredDim(session.outputs, io.output) ?? probe ?? (await runBatch(session, pipe, padBatch([{ ids: [0] }]), name))[0].length;
+      if (options.dim !== undefined && options.dim > width) {
+        throw new ConfigError(`embedding: embedDim ${options.dim} exceeds the width ${width} of ${modelFile} output ${io.output}`);
+      }
+      const dim = options.dim ?? width;
+      return new OnnxEmbedder(name, dim, isStatic ? 'static' : 'transformer', session, encoder, pipe, options.batchSize ?? 32, spec);
     } catch (err) {
       await session.release();
       throw err;
@@ -162,7 +188,7 @@ export class OnnxEmbedder implements Embedder {
    */
   private async runBatches(encoded: EncodedText[], signal?: AbortSignal): Promise<Float32Array[]> {
     const out: Float32Array[] = new Array(encoded.length);
-    const typeIds = this.io.inputs.some((i) => i.name === 'token_type_ids');
+    const typeIds = this.pipe.io.inputs.some((i) => i.name === 'token_type_ids');
     const running: Promise<void>[] = [];
     let failed = false;
     try {
@@ -176,9 +202,9 @@ export class OnnxEmbedder implements Embedder {
             rows.map((i) => encoded[i]),
             typeIds,
           );
-          const done = runBatch(this.session, this.io, batch, this.name, true).then(
+          const done = runBatch(this.session, this.pipe, batch, this.name, true).then(
             (vectors) => {
-              for (let r = 0; r < rows.length; r++) out[rows[r]] = this.io.normalized ? vectors[r] : l2Normalize(vectors[r]);
+              for (let r = 0; r < rows.length; r++) out[rows[r]] = vectors[r];
             },
             (err: unknown) => {
               failed = true;
@@ -207,19 +233,53 @@ export class OnnxEmbedder implements Embedder {
 }
 
 /**
- * One session.run; pools [batch, seq, dim] outputs over unmasked positions. With `transfer`,
- * the batch's id arrays move to the worker (detached here afterwards; pooling reads only
- * `batch.lengths`).
+ * One session.run → unit vectors: pooled as the folder says ([batch, seq, dim] outputs), cut to
+ * the Matryoshka width, normalized. With `transfer`, the batch's id arrays move to the worker
+ * (detached here afterwards; pooling reads only `batch.lengths`).
  */
-async function runBatch(session: Session, io: ModelIo, batch: PaddedBatch, name: string, transfer = false): Promise<Float32Array[]> {
+async function runBatch(session: Session, pipe: Pipe, batch: PaddedBatch, name: string, transfer = false): Promise<Float32Array[]> {
+  const { io } = pipe;
   const feeds: Record<string, Feed> = {};
-  for (const input of io.inputs) feeds[input.name] = idFeed(input.type, inputData(input.name, batch), batch);
+  for (const input of io.inputs) {
+    if (input.name === 'task_id') feeds.task_id = { type: input.type, ...taskData(input.type, pipe.taskId!), dims: input.rank === 1 ? [1] : [] };
+    else feeds[input.name] = idFeed(input.type, inputData(input.name, batch), batch);
+  }
   const t = (await session.run(feeds, [io.output], { transfer }))[io.output];
-  if (t.type !== 'float32') throw new Error(`model ${name}: output ${io.output} is ${t.type}, expected float32`);
-  const data = t.data as Float32Array;
-  if (t.dims.length === 3) return maskedMeanPool(data, batch, t.dims[2]);
-  if (t.dims.length === 2) return splitRows(data, batch.rows, t.dims[1]);
-  throw new Error(`model ${name}: output ${io.output} has shape [${t.dims.join(', ')}], expected [batch, seq, dim] or [batch, dim]`);
+  let data: Float32Array;
+  if (t.type === 'float32') data = t.data as Float32Array;
+  else if (t.type === 'float16') data = halfToFloat(t.data as unknown as Uint16Array);
+  else throw new Error(`model ${name}: output ${io.output} is ${t.type}, expected float32 or float16`);
+  let vectors: Float32Array[];
+  if (t.dims.length === 3 && !io.pooled) vectors = poolTokens(pipe.pooling, data, batch, t.dims[2], pipe.skip);
+  else if (t.dims.length === 2) vectors = splitRows(data, batch.rows, t.dims[1]);
+  else throw new Error(`model ${name}: output ${io.output} has shape [${t.dims.join(', ')}], expected [batch, seq, dim] or [batch, dim]`);
+  // the static model's graph normalizes already: its vectors are kept bit for bit
+  if (io.normalized && pipe.dim === undefined) return vectors;
+  return vectors.map((v) => l2Normalize(truncateDims(v, pipe.dim)));
+}
+
+function taskData(type: IdType, id: number): Pick<Feed, 'data'> {
+  return { data: type === 'int64' ? BigInt64Array.of(BigInt(id)) : Int32Array.of(id) };
+}
+
+/**
+ * Runs the tokenizer's highest id through the model: an embedding table smaller than the
+ * tokenizer's vocabulary fails here, named, instead of on some later chunk. Returns the width.
+ */
+async function probeVocabulary(session: Session, pipe: Pipe, encoder: HfInputEncoder, spec: ModelFolder, name: string): Promise<number> {
+  const maxId = encoder.maxId;
+  if (spec.vocabSize !== undefined && maxId >= spec.vocabSize) {
+    throw new ConfigError(
+      `model: ${spec.tokenizerFile} has token ids up to ${maxId}, but vocab_size in ${join(dirname(spec.modelFile), 'config.json')} is ${spec.vocabSize}: tokenizer and model do not match`,
+    );
+  }
+  try {
+    return (await runBatch(session, pipe, padBatch([{ ids: [maxId] }]), name))[0].length;
+  } catch (err) {
+    throw new ConfigError(
+      `model: ${spec.modelFile} fails on token id ${maxId} of ${spec.tokenizerFile} (tokenizer and model vocabularies do not match?): ${(err as Error).message.split('\n')[0]}`,
+    );
+  }
 }
 
 function checkOptions(o: OnnxEmbedderOptions): void {
@@ -231,56 +291,34 @@ function checkOptions(o: OnnxEmbedderOptions): void {
   check('batchSize', o.batchSize, 1);
   check('maxTokens', o.maxTokens, 1);
   check('threads', o.threads, 0);
+  check('dim', o.dim, 1);
 }
 
-/** The model file and kind of a folder, or a ConfigError naming what is missing. */
-function inspectFolder(folder: string): { modelFile: string; isStatic: boolean } {
+/** Whether a folder is a static model (vocab.json, our manifest) rather than a transformer one. */
+function inspectFolder(folder: string): boolean {
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
     throw new ConfigError(`model: folder ${folder} does not exist (expected model.onnx with tokenizer.json, or a static model)`);
   }
-  const modelFile = join(folder, 'model.onnx');
-  if (!existsSync(modelFile)) throw new ConfigError(`model: ${modelFile} not found`);
   // a transformer folder may hold a vocab.json too (BPE tokenizers): the static manifest decides
   const hasTokenizer = existsSync(join(folder, 'tokenizer.json'));
   const isStatic = existsSync(join(folder, STATIC_MANIFEST)) || (!hasTokenizer && existsSync(join(folder, 'vocab.json')));
-  if (isStatic && !existsSync(join(folder, 'vocab.json'))) throw new ConfigError(`model: ${join(folder, 'vocab.json')} not found`);
+  if (isStatic) {
+    for (const f of ['model.onnx', 'vocab.json']) if (!existsSync(join(folder, f))) throw new ConfigError(`model: ${join(folder, f)} not found`);
+  }
   if (!isStatic && !hasTokenizer) {
     throw new ConfigError(`model: ${join(folder, 'tokenizer.json')} not found (a static model folder has vocab.json instead)`);
   }
-  return { modelFile, isStatic };
+  return isStatic;
 }
 
 async function openSession(modelFile: string, threads: number): Promise<Session> {
   try {
-    return await OrtWorkerSession.open(modelFile, { threads });
+    // a machine property (a GPU node of a CPU fleet), so the environment's, not the run's
+    const providers = process.env.NEXTLONG_ORT_PROVIDERS?.split(',').filter(Boolean);
+    return await OrtWorkerSession.open(modelFile, { threads, ...(providers?.length ? { providers } : {}) });
   } catch (err) {
     throw new ConfigError(`model: cannot load ${modelFile}: ${(err as Error).message}`);
   }
-}
-
-/** Which inputs to feed (and their integer type) and which output to read. */
-function modelIo(session: Session, modelFile: string, isStatic: boolean, ownStaticModel: boolean): ModelIo {
-  const inputs = session.inputs.map((m) => {
-    if (!KNOWN_INPUTS.has(m.name))
-      throw new ConfigError(`model: ${modelFile} has input ${m.name}; supported: ${[...KNOWN_INPUTS].join(', ')}`);
-    const type = m.isTensor ? (m.type ?? 'int64') : 'int64';
-    if (type !== 'int64' && type !== 'int32')
-      throw new ConfigError(`model: ${modelFile}: input ${m.name} is ${type}, expected int64 or int32`);
-    return { name: m.name, type: type as IdType };
-  });
-  if (!inputs.some((i) => i.name === 'input_ids')) throw new ConfigError(`model: ${modelFile} has no input_ids input`);
-  const names = session.outputs.map((o) => o.name);
-  const preferred = isStatic ? 'embeddings' : 'last_hidden_state';
-  const output = names.includes(preferred) ? preferred : names[0];
-  if (!output) throw new ConfigError(`model: ${modelFile} has no outputs`);
-  return { inputs, output, normalized: ownStaticModel && output === 'embeddings' };
-}
-
-/** Declared width of the output's last axis, when it is a number. */
-function staticDim(session: Session, output: string): number | undefined {
-  const shape = session.outputs.find((x) => x.name === output)?.shape;
-  const last = shape?.[shape.length - 1];
-  return typeof last === 'number' && last > 0 ? last : undefined;
 }
 
 function inputData(name: string, b: PaddedBatch): BigInt64Array {

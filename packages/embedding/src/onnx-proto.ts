@@ -1,13 +1,16 @@
 /**
- * Minimal protobuf encoder for the ONNX ModelProto subset we write (field numbers from onnx/onnx.proto).
- * No dependency on protobufjs/onnx: the static model and test graphs are built in-process, and the
- * same description must always give the same bytes (the model file is compared across builds).
+ * ONNX ModelProto bytes of a graph description, written by protobufjs from the subset of
+ * onnx.proto we use. The static model and test graphs are built in-process, and the same
+ * description must always give the same bytes (static-model.pin.test.ts pins the model's hash).
  */
 import { endianness } from 'node:os';
+import protobuf from 'protobufjs';
 
 export type ElemType = 'float32' | 'int64';
+/** Graph inputs/outputs may also be float16 (an fp16 export's output); initializers may not. */
+export type ValueType = ElemType | 'float16';
 /** TensorProto.DataType values. */
-const DATA_TYPE: Record<ElemType, number> = { float32: 1, int64: 7 };
+const DATA_TYPE: Record<ValueType, number> = { float32: 1, int64: 7, float16: 10 };
 
 export interface TensorInit {
   name: string;
@@ -19,7 +22,7 @@ export interface TensorInit {
 /** A graph input/output; string dims are symbolic (`dim_param`), number dims fixed (`dim_value`). */
 export interface ValueInfo {
   name: string;
-  type: ElemType;
+  type: ValueType;
   shape: (number | string)[];
 }
 
@@ -70,91 +73,48 @@ export interface ModelDef {
   metadata?: Record<string, string>;
 }
 
-const VARINT = 0;
-const LEN = 2;
-const I32 = 5;
-const utf8 = new TextEncoder();
-
 /**
- * Append-only writer that keeps large byte blocks (tensor raw_data) as separate parts, so a
- * 40 MB embedding table is copied once, into the final buffer.
+ * The part of onnx/onnx.proto (https://github.com/onnx/onnx, Apache-2.0) that our graphs use,
+ * field numbers as published; proto2, so repeated numbers are written unpacked as ONNX writes them.
  */
-class Writer {
-  readonly parts: Uint8Array[] = [];
-  length = 0;
-  private scratch: number[] = [];
+const ONNX_SUBSET = `
+syntax = "proto2";
+package onnx;
+message AttributeProto {
+  optional string name = 1; optional float f = 2; optional int64 i = 3; optional bytes s = 4;
+  optional TensorProto t = 5; repeated float floats = 7; repeated int64 ints = 8; optional int32 type = 20;
+}
+message ValueInfoProto { optional string name = 1; optional TypeProto type = 2; }
+message NodeProto {
+  repeated string input = 1; repeated string output = 2; optional string name = 3; optional string op_type = 4;
+  repeated AttributeProto attribute = 5; optional string domain = 7;
+}
+message StringStringEntryProto { optional string key = 1; optional string value = 2; }
+message OperatorSetIdProto { optional string domain = 1; optional int64 version = 2; }
+message ModelProto {
+  optional int64 ir_version = 1; optional string producer_name = 2; optional string producer_version = 3;
+  optional string doc_string = 6; optional GraphProto graph = 7; repeated OperatorSetIdProto opset_import = 8;
+  repeated StringStringEntryProto metadata_props = 14;
+}
+message GraphProto {
+  repeated NodeProto node = 1; optional string name = 2; repeated TensorProto initializer = 5;
+  repeated ValueInfoProto input = 11; repeated ValueInfoProto output = 12;
+}
+message TensorProto { repeated int64 dims = 1; optional int32 data_type = 2; optional string name = 8; optional bytes raw_data = 9; }
+message TensorShapeProto {
+  message Dimension { oneof value { int64 dim_value = 1; string dim_param = 2; } }
+  repeated Dimension dim = 1;
+}
+message TypeProto {
+  message Tensor { optional int32 elem_type = 1; optional TensorShapeProto shape = 2; }
+  oneof value { Tensor tensor_type = 1; }
+}
+`;
 
-  private flushScratch(): void {
-    if (this.scratch.length === 0) return;
-    this.parts.push(Uint8Array.from(this.scratch));
-    this.length += this.scratch.length;
-    this.scratch = [];
-  }
-
-  private byte(b: number): void {
-    this.scratch.push(b);
-  }
-
-  varint(v: number | bigint): void {
-    // int64 fields: negatives are 10-byte two's complement varints (protobuf int64 rule)
-    if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new RangeError(`varint: ${v} is not an integer`);
-    let n = BigInt.asUintN(64, BigInt(v));
-    while (n >= 0x80n) {
-      this.byte(Number(n & 0x7fn) | 0x80);
-      n >>= 7n;
-    }
-    this.byte(Number(n));
-  }
-
-  tag(field: number, wire: number): void {
-    this.varint((field << 3) | wire);
-  }
-
-  uint(field: number, v: number | bigint): void {
-    this.tag(field, VARINT);
-    this.varint(v);
-  }
-
-  float(field: number, v: number): void {
-    this.tag(field, I32);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, v, true);
-    for (const x of b) this.byte(x);
-  }
-
-  bytes(field: number, data: Uint8Array): void {
-    this.tag(field, LEN);
-    this.varint(data.length);
-    this.flushScratch();
-    this.parts.push(data);
-    this.length += data.length;
-  }
-
-  string(field: number, s: string): void {
-    this.bytes(field, utf8.encode(s));
-  }
-
-  message(field: number, build: (w: Writer) => void): void {
-    const child = new Writer();
-    build(child);
-    child.flushScratch();
-    this.tag(field, LEN);
-    this.varint(child.length);
-    this.flushScratch();
-    this.parts.push(...child.parts);
-    this.length += child.length;
-  }
-
-  finish(): Uint8Array {
-    this.flushScratch();
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
-  }
+let modelType: protobuf.Type | undefined;
+/** onnx.ModelProto, parsed once. */
+function modelProto(): protobuf.Type {
+  return (modelType ??= protobuf.parse(ONNX_SUBSET, { keepCase: true }).root.lookupType('onnx.ModelProto'));
 }
 
 /** Little-endian element bytes, as raw_data requires, whatever the host byte order. */
@@ -175,93 +135,66 @@ function rawBytes(t: TensorInit): Uint8Array {
   return out;
 }
 
-function writeTensor(w: Writer, t: TensorInit): void {
-  for (const d of t.dims) w.uint(1, d); // dims (unpacked is valid for repeated int64)
-  w.uint(2, DATA_TYPE[t.type]); // data_type
-  w.string(8, t.name); // name
-  w.bytes(9, rawBytes(t)); // raw_data
-}
+const tensor = (t: TensorInit) => ({ dims: t.dims, data_type: DATA_TYPE[t.type], name: t.name, raw_data: rawBytes(t) });
 
-function writeValueInfo(w: Writer, v: ValueInfo): void {
-  w.string(1, v.name);
-  w.message(2, (type) =>
-    type.message(1, (tensor) => {
-      tensor.uint(1, DATA_TYPE[v.type]); // elem_type
-      tensor.message(2, (shape) => {
-        for (const d of v.shape) {
-          shape.message(1, (dim) => (typeof d === 'string' ? dim.string(2, d) : dim.uint(1, d)));
-        }
-      });
-    }),
-  );
-}
+const valueInfo = (v: ValueInfo) => ({
+  name: v.name,
+  type: {
+    tensor_type: {
+      elem_type: DATA_TYPE[v.type],
+      shape: { dim: v.shape.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) },
+    },
+  },
+});
 
 /** AttributeProto.AttributeType values, and the field each kind is stored in. */
-const ATTR: Record<AttrValue['kind'], { type: number; field: number }> = {
-  float: { type: 1, field: 2 },
-  int: { type: 2, field: 3 },
-  string: { type: 3, field: 4 },
-  tensor: { type: 4, field: 5 },
-  floats: { type: 6, field: 7 },
-  ints: { type: 7, field: 8 },
+const ATTR: Record<AttrValue['kind'], { type: number; field: string }> = {
+  float: { type: 1, field: 'f' },
+  int: { type: 2, field: 'i' },
+  string: { type: 3, field: 's' },
+  tensor: { type: 4, field: 't' },
+  floats: { type: 6, field: 'floats' },
+  ints: { type: 7, field: 'ints' },
 };
 
-function writeAttr(w: Writer, name: string, a: AttrValue): void {
-  w.string(1, name);
-  w.uint(20, ATTR[a.kind].type);
-  const f = ATTR[a.kind].field;
-  switch (a.kind) {
-    case 'float':
-      return w.float(f, a.value);
-    case 'int':
-      return w.uint(f, a.value);
-    case 'string':
-      return w.string(f, a.value);
-    case 'tensor':
-      return w.message(f, (t) => writeTensor(t, a.value));
-    case 'floats':
-      return a.value.forEach((x) => w.float(f, x));
-    case 'ints':
-      return a.value.forEach((x) => w.uint(f, x));
-  }
+function attribute(name: string, a: AttrValue) {
+  const value = a.kind === 'string' ? utf8.encode(a.value) : a.kind === 'tensor' ? tensor(a.value) : a.value;
+  return { name, type: ATTR[a.kind].type, [ATTR[a.kind].field]: value };
 }
 
-function writeNode(w: Writer, n: NodeDef): void {
-  for (const i of n.inputs) w.string(1, i);
-  for (const o of n.outputs) w.string(2, o);
-  if (n.name) w.string(3, n.name);
-  w.string(4, n.op);
-  for (const [k, v] of Object.entries(n.attrs ?? {})) w.message(5, (a) => writeAttr(a, k, v));
-  if (n.domain) w.string(7, n.domain);
-}
+const node = (n: NodeDef) => ({
+  input: n.inputs,
+  output: n.outputs,
+  ...(n.name ? { name: n.name } : {}),
+  op_type: n.op,
+  attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+  ...(n.domain ? { domain: n.domain } : {}),
+});
 
-function writeGraph(w: Writer, g: GraphDef): void {
-  for (const n of g.nodes) w.message(1, (m) => writeNode(m, n));
-  w.string(2, g.name);
-  for (const t of g.initializers) w.message(5, (m) => writeTensor(m, t));
-  for (const v of g.inputs) w.message(11, (m) => writeValueInfo(m, v));
-  for (const v of g.outputs) w.message(12, (m) => writeValueInfo(m, v));
-}
+const utf8 = new TextEncoder();
 
-/** Serialize a model to ONNX protobuf bytes; equal definitions give equal bytes. */
+/** Serialize a model to ONNX protobuf bytes (protobufjs); equal definitions give equal bytes. */
 export function encodeModel(model: ModelDef): Uint8Array {
-  const w = new Writer();
-  w.uint(1, model.irVersion ?? 8); // ir_version
-  if (model.producerName) w.string(2, model.producerName);
-  if (model.producerVersion) w.string(3, model.producerVersion);
-  if (model.docString) w.string(6, model.docString);
-  w.message(7, (g) => writeGraph(g, model.graph)); // graph
-  w.message(8, (o) => {
-    o.string(1, ''); // domain "" = the default ai.onnx opset
-    o.uint(2, model.opsetVersion ?? 17);
-  });
-  for (const key of Object.keys(model.metadata ?? {}).sort()) {
-    w.message(14, (e) => {
-      e.string(1, key);
-      e.string(2, model.metadata![key]);
-    });
-  }
-  return w.finish();
+  const g = model.graph;
+  const message = {
+    ir_version: model.irVersion ?? 8,
+    ...(model.producerName ? { producer_name: model.producerName } : {}),
+    ...(model.producerVersion ? { producer_version: model.producerVersion } : {}),
+    ...(model.docString ? { doc_string: model.docString } : {}),
+    graph: {
+      node: g.nodes.map(node),
+      name: g.name,
+      initializer: g.initializers.map(tensor),
+      input: g.inputs.map(valueInfo),
+      output: g.outputs.map(valueInfo),
+    },
+    // domain "" = the default ai.onnx opset
+    opset_import: [{ domain: '', version: model.opsetVersion ?? 17 }],
+    metadata_props: Object.keys(model.metadata ?? {})
+      .sort()
+      .map((key) => ({ key, value: model.metadata![key] })),
+  };
+  return modelProto().encode(message).finish();
 }
 
 /** Convenience constructors for initializers. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { encodeModel } from './onnx-proto.js';
 import { OrtWorkerSession, type Feed } from './ort-worker.js';
 import { staticModelDef } from './static-model.js';
-import { staticTokenizerEngine, StaticTokenizer } from './static-tokenizer.js';
+import { StaticTokenizer } from './static-tokenizer.js';
 
 // a static graph over a 4-word table of dimension 2: row 0 is padding
 const table = Float32Array.of(0, 0, 1, 0, 0, 1, 3, 4);
@@ -59,7 +59,7 @@ describe('OrtWorkerSession', () => {
 
   test('holds a tokenizer: same ids as this thread, between runs', async () => {
     const words = ['the', 'cat', 'sat', 'not', 'do', 'long-term', ','];
-    await session.loadTokenizer(staticTokenizerEngine.toString(), words);
+    await session.loadTokenizer(words);
     const texts = ["The cat don't sat, long-term", '', 'Café cat-flap'];
     const [got] = await Promise.all([session.tokenize(texts, 512), session.run(feeds(), ['embeddings'], { transfer: true })]);
     const want = new StaticTokenizer(words).encodeMany(texts, 512);
@@ -74,14 +74,14 @@ describe('OrtWorkerSession', () => {
     const other = await OrtWorkerSession.open(encodeModel(staticModelDef(table, 2)), { threads: 1 });
     try {
       await writeFile(join(dir, 'vocab.json'), JSON.stringify(words));
-      await other.loadTokenizerFromFile(staticTokenizerEngine.toString(), join(dir, 'vocab.json'));
+      await other.loadTokenizerFromFile(join(dir, 'vocab.json'));
       const texts = ["The cat don't sat, long-term", '', 'Café cat-flap'];
       const got = await other.tokenize(texts, 512);
       const want = new StaticTokenizer(words).encodeMany(texts, 512);
       expect(Array.from(got.ids)).toEqual(Array.from(want.ids));
       expect(Array.from(got.offsets)).toEqual(Array.from(want.offsets));
       const missing = join(dir, 'missing.json');
-      await expect(other.loadTokenizerFromFile(staticTokenizerEngine.toString(), missing)).rejects.toThrow(missing);
+      await expect(other.loadTokenizerFromFile(missing)).rejects.toThrow(missing);
     } finally {
       await other.release();
       await rm(dir, { recursive: true, force: true });

@@ -5,10 +5,13 @@
  *  - its tensor checks use `instanceof Float32Array`, which fails whenever the caller's realm
  *    differs from the addon's (jest's vm contexts): a worker is a realm of its own.
  * The worker source is plain CommonJS in a string so it runs the same from src (tests) and dist.
- * The worker can also hold a tokenizer (`loadTokenizer`): the static model's embed() calls have
- * it tokenize part of their texts while this thread does the rest (input-encoders.ts).
+ * The worker can also hold the static model's tokenizer (`loadTokenizer`, an import of
+ * static-tokenizer-engine.js): embed() calls have it tokenize part of their texts while this
+ * thread does the rest (input-encoders.ts).
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { movableBuffers, ThreadCalls } from '@nextlong/core';
 import type { EncodedTexts } from './static-tokenizer.js';
@@ -33,6 +36,8 @@ export interface ValueMeta {
 export interface SessionOptions {
   /** intra-op threads; 0 = onnxruntime's default. */
   threads: number;
+  /** onnxruntime execution providers in order of preference (default: cpu), e.g. ['cuda', 'cpu']. */
+  providers?: string[];
 }
 export interface RunOptions {
   /**
@@ -53,8 +58,11 @@ const meta = (names, metas) => names.map((name, i) => {
 });
 async function handle(msg) {
   if (msg.op === 'open') {
-    const o = { interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+    // logSeverityLevel 4 (fatal only): a failing run already comes back as an error with the
+    // message; onnxruntime's own copy on stderr would only break our one-line error contract
+    const o = { interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 4 };
     if (msg.threads > 0) o.intraOpNumThreads = msg.threads;
+    if (msg.providers) o.executionProviders = msg.providers;
     session = await ort.InferenceSession.create(msg.model, o);
     return { value: { inputs: meta(session.inputNames, session.inputMetadata), outputs: meta(session.outputNames, session.outputMetadata) } };
   }
@@ -74,8 +82,9 @@ async function handle(msg) {
   }
   if (msg.op === 'tokenizer') {
     tokenizer = null;
-    const arg = msg.argFile ? JSON.parse(require('node:fs').readFileSync(msg.argFile, 'utf8')) : msg.arg;
-    tokenizer = (0, eval)('(' + msg.source + ')')(arg);
+    const words = msg.wordsFile ? JSON.parse(require('node:fs').readFileSync(msg.wordsFile, 'utf8')) : msg.words;
+    const { staticTokenizerEngine } = await import(msg.engineUrl);
+    tokenizer = staticTokenizerEngine(words);
     return { value: null };
   }
   if (msg.op === 'tokenize') {
@@ -98,6 +107,17 @@ parentPort.on('message', (msg) => {
 });
 `;
 
+/**
+ * The tokenizer engine module for the worker: the compiled file beside this one (dist), or, when
+ * this module runs from its TypeScript source (tests), the package's build of it — a worker
+ * thread loads JavaScript only. Missing (never built): loading fails and the embedder
+ * tokenizes on its own thread (StaticInputEncoder.useWorker).
+ */
+function engineUrl(): string {
+  const beside = new URL('./static-tokenizer-engine.js', import.meta.url);
+  return existsSync(fileURLToPath(beside)) ? beside.href : new URL('../dist/static-tokenizer-engine.js', import.meta.url).href;
+}
+
 export class OrtWorkerSession {
   private readonly calls: ThreadCalls;
   inputs: ValueMeta[] = [];
@@ -112,7 +132,7 @@ export class OrtWorkerSession {
     const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
     const session = new OrtWorkerSession(new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath } }));
     try {
-      const info = (await session.calls.call({ op: 'open', model, threads: options.threads })) as { inputs: ValueMeta[]; outputs: ValueMeta[] };
+      const info = (await session.calls.call({ op: 'open', model, threads: options.threads, providers: options.providers })) as { inputs: ValueMeta[]; outputs: ValueMeta[] };
       session.inputs = info.inputs;
       session.outputs = info.outputs;
       return session;
@@ -133,20 +153,19 @@ export class OrtWorkerSession {
   }
 
   /**
-   * Sets up a tokenizer in the worker: `source` is a self-contained function (no free variables)
-   * called with `arg`, returning an object with `encodeMany(texts, maxTokens)` → { ids, offsets }
-   * (see staticTokenizerEngine).
+   * Sets up the static model's tokenizer over `words` in the worker: the worker imports
+   * static-tokenizer-engine.js like any module (see engineUrl) and builds its own engine.
    */
-  async loadTokenizer(source: string, arg: unknown): Promise<void> {
-    await this.calls.call({ op: 'tokenizer', source, arg });
+  async loadTokenizer(words: readonly string[]): Promise<void> {
+    await this.calls.call({ op: 'tokenizer', engineUrl: engineUrl(), words });
   }
 
   /**
-   * `loadTokenizer` with `arg` read by the worker from a JSON file: the worker parses its own
+   * `loadTokenizer` with the words read by the worker from a vocab.json: the worker parses its own
    * copy (no big argument cloned across), so it can start before this thread has read the file.
    */
-  async loadTokenizerFromFile(source: string, argFile: string): Promise<void> {
-    await this.calls.call({ op: 'tokenizer', source, argFile });
+  async loadTokenizerFromFile(wordsFile: string): Promise<void> {
+    await this.calls.call({ op: 'tokenizer', engineUrl: engineUrl(), wordsFile });
   }
 
   /** Tokenizes `texts` in the worker (loadTokenizer first); `ms` is the worker's own time. */

@@ -1,15 +1,21 @@
 /**
- * A tiny random-weight BERT-shaped ONNX model, for tests of the transformer path (no
- * pretrained weights are reachable offline). Same inputs/outputs as a Hugging Face BERT export:
- * input_ids, attention_mask, token_type_ids → last_hidden_state [batch, seq, hidden], with
- * word + type + position embeddings and self-attention layers whose keys are masked by
+ * Tiny random-weight encoder ONNX models, for tests of the transformer path (no pretrained
+ * weights are reachable offline), with the I/O signatures of the common exports:
+ *  - BERT (default): input_ids, attention_mask, token_type_ids → last_hidden_state;
+ *  - XLM-R style (`tokenTypes: false`): no token_type_ids;
+ *  - jina-embeddings-v3 (`tasks: n`): a scalar int64 task_id choosing an adapter (here a vector
+ *    added to the embeddings), output named as its export names it (`outputName`);
+ *  - a sentence-transformers export (`sentenceEmbedding`): token_embeddings plus a pooled
+ *    sentence_embedding (token 0, so a test can tell it from our own pooling);
+ *  - an fp16 export's float16 output (`float16`).
+ * Word + type + position embeddings and self-attention layers whose keys are masked by
  * attention_mask, so padding changes nothing for the real tokens, exactly as in real BERT.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng } from '@nextlong/core';
-import { writeFileAtomic } from './atomic-file.js';
-import { attr, encodeModel, floatTensor, int64Tensor, type NodeDef, type TensorInit } from './onnx-proto.js';
+import { writeFileAtomic } from '../atomic-file.js';
+import { attr, encodeModel, floatTensor, int64Tensor, type NodeDef, type TensorInit, type ValueInfo } from '../onnx-proto.js';
 
 export interface TinyBertOptions {
   /** Rows of the word embedding table (the tokenizer's vocabulary size). */
@@ -19,6 +25,16 @@ export interface TinyBertOptions {
   maxPositions?: number; // default 512
   typeVocabSize?: number; // default 2
   seed?: number; // default 0
+  /** token_type_ids input (BERT, default true); false: XLM-R style. */
+  tokenTypes?: boolean;
+  /** jina-v3 style: a scalar task_id input choosing one of this many adapters. */
+  tasks?: number;
+  /** Name of the token-level output (default last_hidden_state; token_embeddings with sentenceEmbedding). */
+  outputName?: string;
+  /** Also output a pooled sentence_embedding [batch, hidden] (the first token's vector). */
+  sentenceEmbedding?: boolean;
+  /** Outputs as float16. */
+  float16?: boolean;
 }
 
 class GraphBuilder {
@@ -66,14 +82,19 @@ export function tinyBertModel(options: TinyBertOptions): Uint8Array {
   g.constant('neg_big', [], [-1e4]);
   g.constant('scale', [], [1 / Math.sqrt(h)]);
 
-  // embeddings: word + token type + absolute position (0..seq-1)
+  // embeddings: word + token type + absolute position (0..seq-1) (+ the task's adapter vector)
+  const tokenTypes = options.tokenTypes !== false;
   const we = g.op('Gather', [g.weight('word_embeddings', [options.vocabSize, h], 1), 'input_ids'], 'word_vectors');
-  const te = g.op('Gather', [g.weight('type_embeddings', [options.typeVocabSize ?? 2, h], 0.5), 'token_type_ids'], 'type_vectors');
+  const te = tokenTypes
+    ? g.op('Gather', [g.weight('type_embeddings', [options.typeVocabSize ?? 2, h], 0.5), 'token_type_ids'], 'type_vectors')
+    : undefined;
   const seqShape = g.op('Shape', ['input_ids'], 'seq_shape', { start: attr.int(1), end: attr.int(2) });
   const seqLen = g.op('Squeeze', [seqShape], 'seq_len');
   const positions = g.op('Range', ['i64_zero', seqLen, 'i64_one'], 'positions');
   const pe = g.op('Gather', [g.weight('position_embeddings', [options.maxPositions ?? 512, h], 0.5), positions], 'position_vectors');
-  let x = g.layerNorm(g.op('Add', [g.op('Add', [we, te], 'word_type'), pe], 'embedded'), 'embed_norm', h);
+  let sum = g.op('Add', [te ? g.op('Add', [we, te], 'word_type') : we, pe], 'embedded');
+  if (options.tasks) sum = g.op('Add', [sum, g.op('Gather', [g.weight('task_vectors', [options.tasks, h], 1), 'task_id'], 'task_vector')], 'embedded_task');
+  let x = g.layerNorm(sum, 'embed_norm', h);
 
   // additive key mask [batch, 1, seq]: 0 for tokens, -1e4 for padding (softmax weight exactly 0)
   const maskF = g.op('Cast', ['attention_mask'], 'mask_f', { to: attr.int(1) });
@@ -81,21 +102,22 @@ export function tinyBertModel(options: TinyBertOptions): Uint8Array {
   const bias3 = g.op('Unsqueeze', [bias, 'axis_1'], 'mask_bias_3d');
 
   for (let l = 0; l < layers; l++) x = encoderLayer(g, x, bias3, `layer${l}`, h);
-  g.op('Identity', [x], 'last_hidden_state');
+  const type = options.float16 ? ('float16' as const) : ('float32' as const);
+  const out = (v: string, name: string) => (options.float16 ? g.op('Cast', [v], name, { to: attr.int(10) }) : g.op('Identity', [v], name));
+  const tokenName = options.outputName ?? (options.sentenceEmbedding ? 'token_embeddings' : 'last_hidden_state');
+  out(x, tokenName);
+  const outputs: ValueInfo[] = [{ name: tokenName, type, shape: ['batch', 'sequence', h] }];
+  if (options.sentenceEmbedding) {
+    out(g.op('Gather', [x, 'i64_zero'], 'first_token', { axis: attr.int(1) }), 'sentence_embedding');
+    outputs.push({ name: 'sentence_embedding', type, shape: ['batch', h] });
+  }
+  const ids = ['input_ids', 'attention_mask', ...(tokenTypes ? ['token_type_ids'] : [])];
+  const inputs: ValueInfo[] = ids.map((name) => ({ name, type: 'int64' as const, shape: ['batch', 'sequence'] }));
+  if (options.tasks) inputs.push({ name: 'task_id', type: 'int64', shape: [] });
 
   return encodeModel({
     producerName: 'nextlong-tiny-bert',
-    graph: {
-      name: 'tiny_bert',
-      nodes: g.nodes,
-      initializers: g.inits,
-      inputs: ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({
-        name,
-        type: 'int64' as const,
-        shape: ['batch', 'sequence'],
-      })),
-      outputs: [{ name: 'last_hidden_state', type: 'float32', shape: ['batch', 'sequence', h] }],
-    },
+    graph: { name: 'tiny_bert', nodes: g.nodes, initializers: g.inits, inputs, outputs },
   });
 }
 
@@ -120,10 +142,13 @@ function encoderLayer(g: GraphBuilder, x: string, bias3: string, p: string, h: n
   return g.layerNorm(g.op('Add', [n1, ff], `${p}.res2`), `${p}.norm2`, h);
 }
 
-/** A transformer model folder: tiny model.onnx + a copy of `tokenizerJson`. Returns `dir`. */
-export async function writeTinyBertFolder(dir: string, tokenizerJson: string, options: TinyBertOptions): Promise<string> {
-  await mkdir(dir, { recursive: true });
+/**
+ * A transformer model folder: tiny model.onnx (or `modelPath` inside the folder, e.g.
+ * onnx/model_fp16.onnx) + a copy of `tokenizerJson`. Returns `dir`.
+ */
+export async function writeTinyBertFolder(dir: string, tokenizerJson: string, options: TinyBertOptions, modelPath = 'model.onnx'): Promise<string> {
+  await mkdir(join(dir, modelPath, '..'), { recursive: true });
   await copyFile(tokenizerJson, join(dir, 'tokenizer.json'));
-  await writeFileAtomic(join(dir, 'model.onnx'), tinyBertModel(options));
+  await writeFileAtomic(join(dir, modelPath), tinyBertModel(options));
   return dir;
 }
