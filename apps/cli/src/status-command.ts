@@ -1,4 +1,4 @@
-import { ConfigError } from '@nextlong/core';
+import { ConfigError, logger } from '@nextlong/core';
 import { openObjectStore } from '@nextlong/storage';
 import { isDone, keys, readPlan } from '@nextlong/pipeline';
 
@@ -17,7 +17,7 @@ export async function statusCommand(v: Record<string, unknown>): Promise<number>
   const store = openObjectStore(out);
   const plan = await readPlan(store);
   if (!plan) {
-    process.stderr.write(`nextlong: no run in ${store.root} (run.json not found)\n`);
+    logger().error(`nextlong: no run in ${store.root} (run.json not found)`);
     return 2;
   }
   const count = async (stage: 'embed' | 'index' | 'synth', ids: string[]) => {
@@ -31,6 +31,7 @@ export async function statusCommand(v: Record<string, unknown>): Promise<number>
     await count('index', ['index']),
     await count('synth', plan.inputShards.map((s) => s.id)),
     (await store.exists(keys.manifest)) ? 'finished: manifest.json written' : 'not finished: re-run the same command to resume',
+    `see it: nextlong inspect --out ${out} (one HTML report: counts, hardness, sequences)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

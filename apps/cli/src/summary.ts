@@ -1,6 +1,9 @@
 import path from 'node:path';
 import type { Manifest } from '@nextlong/pipeline';
 
+/** `name` inside an output location: a local folder or an s3:// URL (path.join would drop a slash of `s3://`). */
+const under = (out: string, name: string) => (/^s3:\/\//.test(out) ? `${out.replace(/\/+$/, '')}/${name}` : path.join(out, name));
+
 /** The end-of-run summary a user reads. */
 export function formatSummary(m: Manifest): string {
   const c = m.counts;
@@ -19,7 +22,8 @@ export function formatSummary(m: Manifest): string {
     `  throughput  ${(c.output_tokens / m.timings.total_seconds!).toFixed(0)} output tokens/s, ${(c.sequences_written / Math.max(mins, 1e-9)).toFixed(1)} sequences/min`,
     `  negatives   ${m.negatives.placed} placed, mean cosine ${neg.mean ?? '-'} vs random pool chunks ${rnd.mean ?? '-'}` +
       (m.negatives.shortfall ? `; pool ran short by ${m.negatives.shortfall}` : ''),
-    `  output      ${path.join(m.config.out, 'sequences')}/ (manifest: ${path.join(m.config.out, 'manifest.json')})`,
+    `  output      ${under(m.config.out, 'sequences')}/ (manifest: ${under(m.config.out, 'manifest.json')})`,
+    `  inspect     nextlong inspect --out ${m.config.out}   (HTML report: counts, hardness, sequences)`,
     '',
   ].join('\n');
 }
