@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { parseBand } from './select.js';
 
 /**
  * The resolved run configuration. Every default below is the paper's (DESIGN §3) or the
@@ -53,8 +54,18 @@ export const RunConfigSchema = z
     /** Documents per pool/meta shard when a file is split (uncompressed JSONL only). */
     shardDocs: z.number().int().positive().default(2000),
     embedBatch: z.number().int().positive().default(64),
-    /** Max tokens per chunk fed to the embedding model. */
+    /** Max tokens per chunk fed to the embedding model (a transformer folder's max_seq_length caps it). */
     embedMaxTokens: z.number().int().positive().default(512),
+    /** Model folder: pooling instead of 1_Pooling/config.json's (docs/models.md). */
+    embedPooling: z.enum(['cls', 'mean', 'max', 'lasttoken', 'mean_sqrt_len']).optional(),
+    /** Model folder: a prompt name of config_sentence_transformers.json, or the prompt text. */
+    embedPrompt: z.string().optional(),
+    /** Model folder with task adapters (jina-embeddings-v3): a name of config.json lora_adaptations (default text-matching). */
+    embedTask: z.string().min(1).optional(),
+    /** Matryoshka: keep the first N values of each vector (then normalize); absent = the model's width. */
+    embedDim: z.number().int().positive().optional(),
+    /** Model folder: model_<variant>.onnx instead of model.onnx (fp16, quantized, qint8_avx512, O3, …). */
+    embedVariant: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _ (model_<variant>.onnx)').optional(),
     /** onnxruntime intra-op threads per session; 0 = onnxruntime's default. */
     embedThreads: z.number().int().min(0).default(1),
     /** HNSW parameters of the segments index (bench/README.md `ann`: M 16, ef 512 → recall@512 0.977, 11× exact wall, 9× CPU). */
@@ -71,6 +82,26 @@ export const RunConfigSchema = z
     indexThreads: z.number().int().min(0).default(0),
     /** Over-fetch: extra candidates requested beyond k + known exclusions. */
     overfetch: z.number().int().min(0).default(32),
+    /**
+     * The data condition (paper Table 1): `nextlong` (paper), or a comparison method: `standard`
+     * (random documents), `knn` (nearest documents), `iclm` (In-Context Pretraining), `quest` (keyword groups).
+     */
+    method: z.enum(['nextlong', 'standard', 'knn', 'iclm', 'quest']).default('nextlong'),
+    /** `method: iclm`: neighbours per document in the k-NN graph it traverses. */
+    iclmNeighbors: z.number().int().min(1).default(10),
+    /** `method: quest`: RAKE keywords per document that it is grouped by. */
+    questKeywords: z.number().int().min(1).default(5),
+    /**
+     * Ours (the paper's Table 5 ablation): `topk` (paper), `band` (a rank band of the candidates),
+     * `random-candidates` (k at random among them), `random-pool` (random pool chunks, no retrieval).
+     */
+    selection: z.enum(['topk', 'band', 'random-candidates', 'random-pool']).default('topk'),
+    /** Candidates retrieved per meta-chunk for `band` and `random-candidates` (the paper: 512). */
+    candidates: z.number().int().min(1).default(512),
+    /** `selection: band`: first-last rank (1-based, inclusive) among the eligible candidates. */
+    band: z.string().regex(/^\d+-\d+$/, 'expected ranks FIRST-LAST, e.g. 256-512').default('256-512'),
+    /** The negatives retriever: `dense` (embeddings, paper) or `bm25` (ours: terms over chunk texts, LiteLong App. D). */
+    retriever: z.enum(['dense', 'bm25']).default('dense'),
     /** `vectors: qdrant`: vector storage of the collection the run creates (float16 halves its memory). */
     qdrantDatatype: z.enum(['float32', 'float16']).default('float32'),
     /** `vectors: qdrant`: original vectors in RAM, or on disk (memory-mapped; pair with int8 quantization). */
@@ -88,7 +119,18 @@ export type RunConfigInput = z.input<typeof RunConfigSchema>;
 /** Validates a merged configuration; a problem names the field and what is allowed. */
 export function parseRunConfig(raw: unknown): RunConfig {
   const r = RunConfigSchema.safeParse(raw);
-  if (r.success) return r.data;
+  if (r.success) {
+    try {
+      parseBand(r.data.band, r.data.candidates); // the band must lie within the candidates
+    } catch (err) {
+      throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+    }
+    // standard/knn/quest read the pool's documents from the index segments (README "Comparison methods")
+    if (['standard', 'knn', 'quest'].includes(r.data.method) && r.data.vectors !== 'segments') {
+      throw new ConfigError(`invalid configuration: method: ${r.data.method} needs vectors: segments (iclm and nextlong work with qdrant)`);
+    }
+    return r.data;
+  }
   const issue = r.error.issues[0]!;
   const field = issue.path.join('.') || '(config)';
   throw new ConfigError(`invalid configuration: ${field}: ${issue.message}`);

@@ -1,4 +1,6 @@
 /** Narrow ports between the algorithm and its adapters (DESIGN §7). */
+import type { SparseQuery } from './bm25.js';
+import type { Rng } from './rng.js';
 
 export interface Tokenizer {
   readonly name: string;
@@ -27,24 +29,73 @@ export interface ChunkPoint {
   vector: Float32Array;
 }
 
-/** A search result; `key` is the chunk's stable ordinal in the index (tie-breaker). */
-export interface Hit {
+/**
+ * A pool chunk as a searcher names it. `key` is the chunk's handle in the searcher that
+ * returned it, in every backend: a safe integer, stable for that searcher's life, accepted by
+ * its texts() and scores(), and the tie-breaker of equal scores. Nothing outside a backend
+ * reads more into it (it is not portable between backends, nor a count or a position to draw).
+ */
+export interface ChunkRef {
   key: number;
   docId: string;
   chunk: number;
-  score: number; // cosine similarity
   hash: number;
 }
 
-/** Read side of a sealed vector index. */
-export interface VectorSearcher {
+/** A search result: a chunk and its score (cosine similarity; BM25 for the bm25 retriever). */
+export interface Hit extends ChunkRef {
+  score: number;
+}
+
+/** Turns texts into a searcher's queries: the Embedder for dense search, bm25Encoder for BM25. */
+export interface QueryEncoder<Q = Float32Array> {
+  readonly name: string;
+  embed(texts: string[], signal?: AbortSignal): Promise<Q[]>;
+}
+
+/**
+ * Read side of a sealed index. Queries are embeddings (`Float32Array`, cosine scores) for the
+ * dense retriever, or another kind for another retriever (core/bm25.ts: sparse term queries,
+ * BM25 scores), made by the QueryEncoder that goes with the searcher.
+ */
+export interface VectorSearcher<Q = Float32Array> {
   readonly size: number;
   /** Per query: hits by descending score, ties by ascending key, excluding the given doc. */
-  search(queries: Float32Array[], limit: number, excludeDocId: string, signal?: AbortSignal): Promise<Hit[][]>;
+  search(queries: Q[], limit: number, excludeDocId: string, signal?: AbortSignal): Promise<Hit[][]>;
+  /** Texts of chunks this searcher returned (by search or sample), in the order asked. */
   texts(keys: number[], signal?: AbortSignal): Promise<string[]>;
-  /** Cosine similarity of `query` to the chunks `keys` (for the random-negative baseline). */
-  scores(query: Float32Array, keys: number[]): Promise<number[]>;
+  /** The score `search` gives chunks this searcher returned (search or sample), in the order asked. */
+  scores(query: Q, keys: number[], signal?: AbortSignal): Promise<number[]>;
+  /**
+   * `count` pool chunks drawn uniformly at random (with replacement) from `rng`: the same rng
+   * state and index give the same chunks (the random baseline, `selection: random-pool`).
+   */
+  sample(count: number, rng: Rng, signal?: AbortSignal): Promise<ChunkRef[]>;
   close(): Promise<void>;
+}
+
+/**
+ * Write side of a vector backend (DESIGN §2): each embed shard opens a writer, upserts its
+ * points and closes it; after the barrier the index stage seals the backend (builds what a
+ * search needs); synth processes then open searchers. The pipeline picks one backend per run.
+ */
+export interface VectorBackend {
+  readonly name: string;
+  /** The writer of one embed shard (idempotent: a retried shard overwrites its points). */
+  open(shardId: string, dim: number, signal?: AbortSignal): Promise<VectorWriter>;
+  /** After every writer has closed: makes the index searchable; returns the chunks indexed. */
+  seal(opts: { onProgress?: (chunksDone: number) => void; signal?: AbortSignal }): Promise<number>;
+  /** A searcher on the sealed index. */
+  openSearcher(signal?: AbortSignal): Promise<VectorSearcher>;
+  /** `retriever: bm25`: a BM25 searcher over the same chunks (core/bm25.ts); absent where the backend has none. */
+  openBm25Searcher?(signal?: AbortSignal): Promise<VectorSearcher<SparseQuery>>;
+}
+
+export interface VectorWriter {
+  /** Adds points (empty-text chunks are never indexed). */
+  upsert(points: readonly ChunkPoint[], signal?: AbortSignal): Promise<void>;
+  /** Makes every upserted point durable; the writer is unusable after. */
+  close(signal?: AbortSignal): Promise<void>;
 }
 
 export interface ObjectStore {

@@ -13,9 +13,21 @@ import {
 } from './assemble.js';
 import { exactGroupTargets, paperNegativesPerChunk } from './budget.js';
 import { groupSegments } from './chunker.js';
-import type { Embedder, Hit, Tokenizer, VectorSearcher } from './ports.js';
+import type { Hit, QueryEncoder, Tokenizer, VectorSearcher } from './ports.js';
 import { Rng } from './rng.js';
-import { compareHits, eligible, emptySkips, selectTopK, type SelectionContext, type SkipCounts } from './select.js';
+import { chooseFromPool, chooseFromRanked, exactPoolDraws, randomPoolCandidates } from './negatives.js';
+import {
+  candidatesNeeded,
+  compareHits,
+  eligible,
+  emptySkips,
+  parseBand,
+  strategyOrder,
+  TOPK,
+  type SelectionContext,
+  type SelectionOptions,
+  type SkipCounts,
+} from './select.js';
 import { codePointLength, textHash } from './text.js';
 
 export interface SequenceParams {
@@ -29,6 +41,8 @@ export interface SequenceParams {
   similarityCeiling?: number;
   overfetch: number;
   seed: number;
+  /** How negatives are chosen (absent: `topk`, the paper's). */
+  selection?: SelectionOptions;
 }
 
 /** The sequence parameters of a run configuration; E (charsPerToken) comes from the plan. */
@@ -44,12 +58,14 @@ export function sequenceParams(c: RunConfig, charsPerToken: number): SequencePar
     similarityCeiling: c.similarityCeiling,
     overfetch: c.overfetch,
     seed: c.seed,
+    selection: { selection: c.selection, candidates: c.candidates, band: parseBand(c.band, c.candidates) },
   };
 }
 
-export interface SequencePorts {
-  searcher: VectorSearcher;
-  embedder: Embedder;
+/** What a sequence is built with; `embedder` makes the searcher's queries (the retriever). */
+export interface SequencePorts<Q = Float32Array> {
+  searcher: VectorSearcher<Q>;
+  embedder: QueryEncoder<Q>;
   tokenizer: Tokenizer;
 }
 
@@ -84,9 +100,9 @@ export type SequenceOutcome =
 export type DiscardReason = 'too_short' | 'no_exact_cut';
 
 /** Builds the NExtLong sequence of one meta-document (DESIGN §3). */
-export async function buildSequence(
+export async function buildSequence<Q>(
   doc: { id: string; text: string },
-  ports: SequencePorts,
+  ports: SequencePorts<Q>,
   params: SequenceParams,
   signal?: AbortSignal,
 ): Promise<SequenceOutcome> {
@@ -100,7 +116,10 @@ export async function buildSequence(
   };
   const stats: SequenceStats = { metaChunks: chunks.length, negatives: 0, shortfall: 0, skips: emptySkips(), scores: [], randomScores: [] };
   const rng = new Rng(`${params.seed}:${doc.id}`);
-  const input: PlanInput = { docChars: codePointLength(doc.text), chunks, vectors, ctx, ports, params, stats, signal };
+  // its own stream: a strategy's draws never shift random placement or the baseline
+  const draws = new Rng(`${params.seed}:${doc.id}:selection`);
+  const sel = params.selection ?? TOPK;
+  const input: PlanInput<Q> = { docChars: codePointLength(doc.text), chunks, vectors, ctx, ports, params, stats, sel, draws, signal };
   const plan = params.budget === 'paper' ? await planPaper(input) : await planExact(input);
   const pieces = layout(plan.groups, params.placement, rng, plan.trailing);
   const joined = joinPieces(pieces, params.separator);
@@ -134,20 +153,22 @@ interface Plan {
 }
 
 /** What a budget planner works from: the meta-document's chunks and their embeddings. */
-interface PlanInput {
+interface PlanInput<Q> {
   docChars: number;
   chunks: string[];
-  vectors: Float32Array[];
+  vectors: Q[];
   ctx: SelectionContext;
-  ports: SequencePorts;
+  ports: SequencePorts<Q>;
   params: SequenceParams;
   stats: SequenceStats;
+  sel: SelectionOptions;
+  draws: Rng;
   signal?: AbortSignal;
 }
 
 /** Paper budget: the top k eligible negatives per meta-chunk, then the cut. */
-async function planPaper(input: PlanInput): Promise<Plan> {
-  const { docChars, chunks, vectors, ctx, ports, params, stats, signal } = input;
+async function planPaper<Q>(input: PlanInput<Q>): Promise<Plan> {
+  const { docChars, chunks, vectors, ctx, ports, params, stats, sel, draws, signal } = input;
   const p = chunks.length;
   const k = paperNegativesPerChunk({
     targetTokens: params.targetTokens,
@@ -157,19 +178,29 @@ async function planPaper(input: PlanInput): Promise<Plan> {
     metaChunks: p,
     chunkChars: params.chunkChars,
   });
-  // one batched query; its list covers k plus everything earlier chunks may have used
-  const limit = Math.min(ports.searcher.size, k * (p + 1) + p + params.overfetch);
-  const lists = k > 0 && limit > 0 ? await ports.searcher.search(vectors, limit, ctx.metaDocId, signal) : chunks.map(() => []);
+  // one batched query; its list covers what the strategy needs plus everything earlier chunks may have used
+  const need = candidatesNeeded(sel, k);
+  const limit = Math.min(ports.searcher.size, need + k * p + p + params.overfetch);
+  const retrieve = k > 0 && limit > 0 && sel.selection !== 'random-pool';
+  const lists = retrieve ? await ports.searcher.search(vectors, limit, ctx.metaDocId, signal) : chunks.map(() => []);
   const chosen: Hit[][] = [];
   for (let i = 0; i < p; i++) {
+    if (sel.selection === 'random-pool') {
+      const top = await chooseFromPool(vectors[i]!, k, ports.searcher, ctx, draws, signal);
+      addSkips(stats.skips, top.skips);
+      stats.shortfall += k - top.taken.length;
+      for (const h of top.taken) ctx.used.add(h.key);
+      chosen.push(top.taken);
+      continue;
+    }
     let hits = lists[i]!;
     let requested = limit;
-    let top = selectTopK(hits, k, ctx);
-    // over-fetch again while the list came back full and the chunk still lacks negatives
-    while (top.taken.length < k && hits.length >= requested && requested < ports.searcher.size) {
+    let top = chooseFromRanked(hits, k, ctx, sel, draws);
+    // over-fetch again while the list came back full and the chunk still lacks candidates
+    while (top.ranked < need && hits.length >= requested && requested < ports.searcher.size) {
       requested = Math.min(ports.searcher.size, requested * 2);
       hits = (await ports.searcher.search([vectors[i]!], requested, ctx.metaDocId, signal))[0]!;
-      top = selectTopK(hits, k, ctx);
+      top = chooseFromRanked(hits, k, ctx, sel, draws);
     }
     addSkips(stats.skips, top.skips);
     stats.shortfall += k - top.taken.length;
@@ -184,8 +215,8 @@ async function planPaper(input: PlanInput): Promise<Plan> {
  * Groups before the last hold negatives up to cumulative targets; the rest reaches T
  * (after mₚ for head, as trailing negatives for tail/random).
  */
-async function planExact(input: PlanInput): Promise<Plan> {
-  const { chunks, vectors, ctx, ports, params, stats, signal } = input;
+async function planExact<Q>(input: PlanInput<Q>): Promise<Plan> {
+  const { chunks, vectors, ctx, ports, params, stats, sel, draws, signal } = input;
   const tok = ports.tokenizer;
   // a piece is counted with the separator after it: they tokenize together (".\n\n", " \n\n"
   // are single tokens), so counting them apart overestimates by up to a token per piece
@@ -195,8 +226,9 @@ async function planExact(input: PlanInput): Promise<Plan> {
   const room = targets[targets.length - 1] ?? 0;
   const p = chunks.length;
   const perChunk = Math.ceil(room / Math.max(1, p) / 64) + 8; // candidates per query, rough
-  const limit = Math.min(ports.searcher.size, perChunk * (p + 1) + p + params.overfetch);
-  const lists = room > 0 && limit > 0 ? await ports.searcher.search(vectors, limit, ctx.metaDocId, signal) : chunks.map(() => []);
+  const limit = Math.min(ports.searcher.size, Math.max(perChunk, candidatesNeeded(sel, 0)) + perChunk * p + p + params.overfetch);
+  const retrieve = room > 0 && limit > 0 && sel.selection !== 'random-pool';
+  const lists = retrieve ? await ports.searcher.search(vectors, limit, ctx.metaDocId, signal) : chunks.map(() => []);
   const groups: Group[] = [];
   const trailing: Piece[] = [];
   let cum = 0;
@@ -206,7 +238,13 @@ async function planExact(input: PlanInput): Promise<Plan> {
     const negatives: Piece[] = [];
     const skips = emptySkips();
     const cap = last && params.placement === 'head' ? Infinity : Math.max(0, targets[i]! - margin);
-    const candidates = rankedEligible(lists[i]!, limit, vectors[i]!, ctx, ports.searcher, skips, signal);
+    const ranked = () => rankedEligible(lists[i]!, limit, vectors[i]!, ctx, ports.searcher, skips, signal);
+    const candidates =
+      sel.selection === 'topk'
+        ? ranked()
+        : sel.selection === 'random-pool'
+          ? randomPoolCandidates(vectors[i]!, ports.searcher, ctx, draws, skips, exactPoolDraws(ports.searcher), signal)
+          : strategyCandidates(ranked(), sel, draws);
     for await (const batch of batches(candidates, 16)) {
       const texts = await ports.searcher.texts(
         batch.map((h) => h.key),
@@ -232,6 +270,8 @@ async function planExact(input: PlanInput): Promise<Plan> {
       if (stop) break;
     }
     addSkips(stats.skips, skips);
+    // drawn in a strategy's order, laid out by descending similarity like top-k (stable: ties keep draw order)
+    if (sel.selection !== 'topk') negatives.sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
     groups.push({ meta: { type: 'meta', docId: ctx.metaDocId, chunk: i, text: chunks[i]! }, negatives });
   }
   if (cum < room + margin) stats.shortfall += 1;
@@ -243,12 +283,12 @@ async function planExact(input: PlanInput): Promise<Plan> {
  * came back full, a list twice as long is fetched and only its new candidates are considered
  * (over-fetch: never fewer than the pool has, whatever the chunk sizes).
  */
-async function* rankedEligible(
+async function* rankedEligible<Q>(
   first: Hit[],
   limit: number,
-  vector: Float32Array,
+  vector: Q,
   ctx: SelectionContext,
-  searcher: VectorSearcher,
+  searcher: VectorSearcher<Q>,
   skips: SkipCounts,
   signal?: AbortSignal,
 ): AsyncGenerator<Hit> {
@@ -265,6 +305,17 @@ async function* rankedEligible(
   }
 }
 
+/** `band` / `random-candidates` for the exact budget: the strategy's order of the first eligible candidates. */
+async function* strategyCandidates(ranked: AsyncIterable<Hit>, sel: SelectionOptions, draws: Rng): AsyncGenerator<Hit> {
+  const need = candidatesNeeded(sel, 0);
+  const first: Hit[] = [];
+  for await (const h of ranked) {
+    first.push(h);
+    if (first.length === need) break;
+  }
+  yield* strategyOrder(first, sel, draws);
+}
+
 async function* batches<T>(it: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
   let b: T[] = [];
   for await (const x of it) {
@@ -277,11 +328,11 @@ async function* batches<T>(it: AsyncIterable<T>, size: number): AsyncGenerator<T
   if (b.length) yield b;
 }
 
-async function toGroups(
+async function toGroups<Q>(
   docId: string,
   chunks: string[],
   chosen: Hit[][],
-  searcher: VectorSearcher,
+  searcher: VectorSearcher<Q>,
   signal?: AbortSignal,
 ): Promise<Group[]> {
   const keys = chosen.flat().map((h) => h.key);
@@ -305,8 +356,11 @@ function addSkips(into: SkipCounts, from: SkipCounts): void {
 }
 
 /** Scores of the first meta-chunk against a few random pool chunks (seeded). */
-async function randomBaseline(query: Float32Array | undefined, searcher: VectorSearcher, rng: Rng): Promise<number[]> {
+async function randomBaseline<Q>(query: Q | undefined, searcher: VectorSearcher<Q>, rng: Rng): Promise<number[]> {
   if (!query || searcher.size === 0) return [];
-  const keys = Array.from({ length: Math.min(8, searcher.size) }, () => rng.int(searcher.size));
-  return searcher.scores(query, keys);
+  const refs = await searcher.sample(Math.min(8, searcher.size), rng);
+  return searcher.scores(
+    query,
+    refs.map((r) => r.key),
+  );
 }

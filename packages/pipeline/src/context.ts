@@ -1,13 +1,21 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Embedder, RunConfig, Tokenizer, VectorSearcher } from '@nextlong/core';
-import { createEmbedder, type CreateEmbedderOptions } from '@nextlong/embedding';
+import {
+  bm25Encoder,
+  ConfigError,
+  type Embedder,
+  type QueryEncoder,
+  type RunConfig,
+  type Tokenizer,
+  type VectorBackend,
+  type VectorSearcher,
+} from '@nextlong/core';
+import { createEmbedder, type CreateEmbedderOptions, embedderOptionsOf } from '@nextlong/embedding';
 import { openObjectStore, type StreamingObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
-import { openSegmentsIndex } from '@nextlong/vectors';
-import { timedEmbedder, timedSearcher } from './instrument.js';
-import { openQdrantForRun } from './vectors-backend.js';
+import { timedBackend, timedEmbedder, timedSearcher } from './instrument.js';
+import { vectorBackendFor } from './vectors-backend.js';
 import type { RunPlan } from './run-state.js';
 
 /**
@@ -17,6 +25,8 @@ import type { RunPlan } from './run-state.js';
 export class RunContext {
   private embedder?: Promise<Embedder>;
   private searcher?: Promise<VectorSearcher>;
+  private backend?: VectorBackend;
+  private retrieval?: Promise<Retrieval>;
   private loadedTokenizer?: Tokenizer;
   constructor(
     readonly plan: RunPlan,
@@ -52,33 +62,49 @@ export class RunContext {
     else void early.then((e) => e.close()).catch(() => undefined);
   }
 
+  /** The run's vector backend (chosen once, in vectors-backend.ts), its writes timed. */
+  get vectors(): VectorBackend {
+    return (this.backend ??= timedBackend(vectorBackendFor(this.plan, this.store, async () => (await this.getEmbedder()).dim)));
+  }
+
   getSearcher(): Promise<VectorSearcher> {
-    this.searcher ??= (this.plan.config.vectors === 'qdrant' ? this.openQdrant() : this.openSegments()).then(timedSearcher);
+    this.searcher ??= this.vectors.openSearcher().then(timedSearcher);
     return this.searcher;
   }
 
-  private async openQdrant(): Promise<VectorSearcher> {
-    return openQdrantForRun(this.plan, (await this.getEmbedder()).dim, false);
+  /**
+   * The negatives retriever of the run (`retriever`): the searcher and the encoder of its
+   * queries — the embedder and the vector searcher (dense), or BM25 over the chunk texts.
+   */
+  getRetrieval(): Promise<Retrieval> {
+    this.retrieval ??= this.openRetrieval();
+    return this.retrieval;
   }
 
-  private openSegments(): Promise<VectorSearcher> {
-    return openSegmentsIndex(this.store, {
-      // A remote index is downloaded once per host, into a cache every process shares (kept after close).
-      cacheDir: process.env.NEXTLONG_INDEX_CACHE_DIR || undefined,
-      expansionSearch: this.plan.config.hnswExpansionSearch,
-    });
+  private async openRetrieval(): Promise<Retrieval> {
+    if (this.plan.config.retriever === 'dense') return { searcher: await this.getSearcher(), embedder: await this.getEmbedder() };
+    const open = this.vectors.openBm25Searcher;
+    if (!open) throw new ConfigError(`retriever: bm25 is not available with vectors: ${this.vectors.name}`);
+    return { searcher: timedSearcher(await open.call(this.vectors)), embedder: bm25Encoder };
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.embedder?.then((e) => e.close()), this.searcher?.then((s) => s.close())]);
+    const bm25 = this.plan.config.retriever === 'bm25' ? this.retrieval?.then((r) => r.searcher.close()) : undefined;
+    await Promise.all([this.embedder?.then((e) => e.close()), this.searcher?.then((s) => s.close()), bm25]);
     // temporary files of a remote store live in the OS temp folder: leave nothing behind
     if (!this.store.localPath) await rm(this.tmpDir, { recursive: true, force: true });
   }
 }
 
+/** A retriever: its searcher and the encoder of its queries (any query kind: see SequencePorts). */
+export interface Retrieval {
+  searcher: VectorSearcher<unknown>;
+  embedder: QueryEncoder<unknown>;
+}
+
 /** The embedder options of a run: the same in every process that works on it. */
 function embedderOptions(c: RunConfig): CreateEmbedderOptions {
-  return { model: c.model, batchSize: c.embedBatch, maxTokens: c.embedMaxTokens, threads: c.embedThreads };
+  return embedderOptionsOf(c);
 }
 
 /** The run's embedder, its calls timed for the metrics. */

@@ -1,5 +1,5 @@
-import type { Embedder, VectorSearcher } from '@nextlong/core';
-import { metrics } from '@nextlong/metrics';
+import type { Embedder, VectorBackend, VectorSearcher } from '@nextlong/core';
+import { metrics, timeAsync } from '@nextlong/metrics';
 import type { ShardStats } from './stats.js';
 
 /** An embedder whose calls are timed (`nextlong_embed_batch_seconds`) and counted. */
@@ -21,13 +21,14 @@ export function timedEmbedder(e: Embedder): Embedder {
 }
 
 /** A searcher whose searches are timed (`nextlong_vector_search_seconds`). */
-export function timedSearcher(s: VectorSearcher): VectorSearcher {
+export function timedSearcher<Q>(s: VectorSearcher<Q>): VectorSearcher<Q> {
   return {
     get size() {
       return s.size;
     },
     texts: (keys, signal) => s.texts(keys, signal),
-    scores: (q, keys) => s.scores(q, keys),
+    scores: (q, keys, signal) => s.scores(q, keys, signal),
+    sample: (count, rng, signal) => s.sample(count, rng, signal),
     close: () => s.close(),
     async search(queries, limit, exclude, signal) {
       const end = metrics.vectorSearchSeconds.startTimer();
@@ -36,6 +37,26 @@ export function timedSearcher(s: VectorSearcher): VectorSearcher {
       } finally {
         end();
       }
+    },
+  };
+}
+
+/**
+ * A backend whose writers are timed: upserts (`nextlong_vector_upsert_seconds`: the requests to
+ * Qdrant) and closes (`nextlong_upload_seconds`: a segment's upload).
+ */
+export function timedBackend(b: VectorBackend): VectorBackend {
+  return {
+    name: b.name,
+    seal: (opts) => b.seal(opts),
+    openSearcher: (signal) => b.openSearcher(signal),
+    openBm25Searcher: b.openBm25Searcher && ((signal) => b.openBm25Searcher!(signal)),
+    async open(shardId, dim, signal) {
+      const w = await b.open(shardId, dim, signal);
+      return {
+        upsert: (points, s) => timeAsync(metrics.vectorUpsertSeconds, () => w.upsert(points, s)),
+        close: (s) => timeAsync(metrics.uploadSeconds, () => w.close(s)),
+      };
     },
   };
 }

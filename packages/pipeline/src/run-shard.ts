@@ -1,5 +1,4 @@
 import type { ShardSpec } from '@nextlong/storage';
-import { buildSegmentsIndex } from '@nextlong/vectors';
 import type { RunContext } from './context.js';
 import { recordShardMetrics } from './instrument.js';
 import { isDone, keys, readStats, type Stage } from './run-state.js';
@@ -26,29 +25,17 @@ export async function runShard(
   let stats: ShardStats;
   // duplicate ids are resolved before the index is built (steps/duplicates.ts)
   if (stage === 'index') await resolveDuplicates(ctx, signal);
-  if (stage === 'index' && ctx.plan.config.vectors === 'qdrant') {
-    // Qdrant indexes as points arrive: the barrier is all this stage needs
+  if (stage === 'index') {
+    // after the barrier: the backend builds what a search needs (segments), or waits for Qdrant
     stats = emptyStats('index', shardId);
-    stats.chunks_indexed = (await ctx.getSearcher()).size;
-  } else if (stage === 'index') {
-    stats = emptyStats('index', shardId);
-    const c = ctx.plan.config;
-    const built = await buildSegmentsIndex(ctx.store, {
-      connectivity: c.hnswConnectivity,
-      expansionAdd: c.hnswExpansionAdd,
-      expansionSearch: c.hnswExpansionSearch,
-      partitionChunks: c.indexPartitionChunks,
-      threads: c.indexThreads || undefined, // 0: the cores available
-      onProgress: (() => {
-        let last = 0; // the builder reports a running total; progress takes increments
-        return (done: number) => {
-          onProgress(done - last);
-          last = done;
-        };
-      })(),
+    let last = 0; // the backend reports a running total; progress takes increments
+    stats.chunks_indexed = await ctx.vectors.seal({
+      onProgress: (done) => {
+        onProgress(done - last);
+        last = done;
+      },
       signal,
     });
-    stats.chunks_indexed = built.chunks;
   } else {
     const shard = findShard(ctx, stage, shardId);
     stats = stage === 'embed' ? await embedShard(ctx, shard, onProgress, signal) : await synthShard(ctx, shard, onProgress, signal);

@@ -28,6 +28,7 @@ const OPERATIONS = [
   ['post', '/collections/{collection_name}/points/count'],
   ['post', '/collections/{collection_name}/points/delete'],
   ['post', '/collections/{collection_name}/points/query/batch'],
+  ['post', '/collections/{collection_name}/points/scroll'],
 ];
 
 const spec = JSON.parse(readFileSync(source, 'utf8'));

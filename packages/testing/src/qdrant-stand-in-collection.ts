@@ -3,25 +3,24 @@
  * optimizer state that `GET /collections/{name}` reports. Brute-force cosine search (exact; no
  * HNSW, no quantization); equal scores come back in upload order, as a real server may, so a
  * client's own tie-break is exercised. Requests reach it already validated against the spec;
- * what it cannot do (named vectors, other query kinds) is a 400 saying "not implemented".
+ * sparse vectors (qdrant-stand-in-sparse.ts) beside the unnamed dense one are supported; what it
+ * cannot do (named dense vectors, other query kinds) is a 400 saying "not implemented".
  */
 
-export class StandInError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { StandInError } from './qdrant-stand-in-errors.js';
+import { checkSparse, sparseScores, type SparseVector } from './qdrant-stand-in-sparse.js';
+
+export { StandInError };
 
 type Json = Record<string, unknown>;
 interface Point {
   id: string | number;
   vector: number[];
+  /** Named sparse vectors (collections with `sparse_vectors`). */
+  sparse: Record<string, SparseVector>;
   payload: Json;
 }
-type Condition = { key: string; match: { value: unknown } };
+type Condition = { key: string; match: { value: unknown } } | { has_id: (string | number)[]; key?: never; match?: never };
 
 const notImplemented = (what: string) => new StandInError(400, `stand-in: ${what} is not implemented`);
 
@@ -30,6 +29,14 @@ function pointKey(id: string | number): string | number {
   if (typeof id === 'number') return id;
   const h = id.replace(/-/g, '').toLowerCase();
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Qdrant's point id order: numbers ascending, then UUIDs by their 128-bit value (= lower-case hex order). */
+function compareIds(a: string | number, b: string | number): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'number') return -1;
+  if (typeof b === 'number') return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function unit(v: number[]): number[] {
@@ -59,6 +66,13 @@ export class StandInCollection {
     const v = (create.vectors ?? {}) as Json;
     if (typeof v.size !== 'number') throw notImplemented('a collection without one unnamed vector');
     if (v.distance !== 'Cosine') throw notImplemented(`distance ${String(v.distance)}`);
+    for (const [name, params] of Object.entries((create.sparse_vectors ?? {}) as Record<string, Json>))
+      if (params.index != null) throw notImplemented(`sparse vector "${name}" index params`);
+  }
+
+  /** Named sparse vectors of the collection and their params (`modifier`). */
+  private get sparseConfig(): Record<string, { modifier?: string | null }> {
+    return (this.create.sparse_vectors ?? {}) as Record<string, { modifier?: string | null }>;
   }
 
   private get dim(): number {
@@ -90,6 +104,7 @@ export class StandInCollection {
       config: {
         params: {
           vectors: this.create.vectors,
+          ...(this.create.sparse_vectors ? { sparse_vectors: this.create.sparse_vectors } : {}),
           shard_number: 1,
           replication_factor: 1,
           write_consistency_factor: 1,
@@ -117,15 +132,30 @@ export class StandInCollection {
 
   upsert(body: Json): Json {
     if (!Array.isArray(body.points)) throw notImplemented('the batch (columnar) upsert form');
-    for (const p of body.points as Point[]) {
-      if (!Array.isArray(p.vector) || typeof p.vector[0] === 'object') throw notImplemented('named or multi vectors');
-      if (p.vector.length !== this.dim)
-        throw new StandInError(400, `Wrong input: Vector dimension error: expected dim: ${this.dim}, got ${p.vector.length}`);
+    for (const p of body.points as (Omit<Point, 'vector' | 'sparse'> & { vector: unknown })[]) {
+      const { dense, sparse } = this.vectorsOf(p.vector);
+      if (dense.length !== this.dim)
+        throw new StandInError(400, `Wrong input: Vector dimension error: expected dim: ${this.dim}, got ${dense.length}`);
       const id = pointKey(p.id);
-      this.points.set(id, { id, vector: unit(p.vector as number[]), payload: p.payload ?? {} });
+      this.points.set(id, { id, vector: unit(dense), sparse, payload: p.payload ?? {} });
     }
     this.updated();
     return { operation_id: 1, status: 'completed' };
+  }
+
+  /** A point's vectors: the unnamed dense one, plain or as `""` of a map that also holds the sparse ones. */
+  private vectorsOf(v: unknown): { dense: number[]; sparse: Record<string, SparseVector> } {
+    if (Array.isArray(v) && typeof v[0] !== 'object') return { dense: v as number[], sparse: {} };
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw notImplemented('multi vectors');
+    const sparse: Record<string, SparseVector> = {};
+    let dense: number[] | undefined;
+    for (const [name, x] of Object.entries(v as Json)) {
+      if (name === '') dense = x as number[];
+      else if (name in this.sparseConfig) sparse[name] = checkSparse(name, x);
+      else throw new StandInError(400, `Wrong input: Not existing vector name error: ${name}`);
+    }
+    if (!Array.isArray(dense)) throw new StandInError(400, 'Wrong input: the default (unnamed) vector is missing');
+    return { dense, sparse };
   }
 
   delete(body: Json): Json {
@@ -140,7 +170,8 @@ export class StandInCollection {
   }
 
   query(s: Json): Json {
-    for (const k of ['prefetch', 'using', 'lookup_from', 'shard_key'] as const) if (s[k] != null) throw notImplemented(`query "${k}"`);
+    for (const k of ['prefetch', 'lookup_from', 'shard_key'] as const) if (s[k] != null) throw notImplemented(`query "${k}"`);
+    if (s.using != null && s.using !== '') return this.querySparse(s);
     const q = s.query;
     if (!Array.isArray(q) || typeof q[0] !== 'number') throw notImplemented('a query that is not a plain vector');
     if (q.length !== this.dim)
@@ -157,11 +188,52 @@ export class StandInCollection {
     return { points };
   }
 
+  /** A query of sparse vector `using` (see qdrant-stand-in-sparse.ts); ties in upload order. */
+  private querySparse(s: Json): Json {
+    const name = s.using as string;
+    const config = this.sparseConfig[name];
+    if (!config) throw new StandInError(400, `Wrong input: Not existing vector name error: ${name}`);
+    const q = checkSparse('query', s.query);
+    const all = [...this.points.values()];
+    const scores = sparseScores(
+      q,
+      all.map((p) => p.sparse[name]),
+      config.modifier === 'idf',
+    );
+    const keep = this.filter(s.filter as Json | undefined);
+    const offset = (s.offset as number | undefined) ?? 0;
+    const points = all
+      .map((p, order) => ({ p, order, score: scores[order]! }))
+      .filter(({ p, score }) => keep(p) && score > 0 && (s.score_threshold == null || score >= (s.score_threshold as number)))
+      .sort((a, b) => b.score - a.score || a.order - b.order)
+      .slice(offset, offset + ((s.limit as number | undefined) ?? 10))
+      .map(({ p, score }) => ({ id: p.id, version: 1, score, ...this.shown(p, s.with_payload ?? false, s.with_vector ?? false) }));
+    return { points };
+  }
+
   retrieve(body: Json): Json[] {
     return (body.ids as (string | number)[]).flatMap((id) => {
       const p = this.points.get(pointKey(id));
       return p ? [{ id: p.id, ...this.shown(p, body.with_payload ?? true, body.with_vector ?? false) }] : [];
     });
+  }
+
+  /**
+   * A page of points in id order (numbers first, then UUIDs by value, as Qdrant orders them)
+   * from `offset` (inclusive), and the id that starts the next page.
+   */
+  scroll(body: Json): Json {
+    if (body.order_by != null) throw notImplemented('scroll "order_by"');
+    const limit = (body.limit as number | undefined) ?? 10;
+    const offset = body.offset == null ? undefined : pointKey(body.offset as string | number);
+    const ordered = [...this.points.values()].filter(this.filter(body.filter as Json | undefined)).sort((a, b) => compareIds(a.id, b.id));
+    const from = offset === undefined ? 0 : ordered.findIndex((p) => compareIds(p.id, offset) >= 0);
+    const page = from < 0 ? [] : ordered.slice(from, from + limit);
+    const next = from < 0 ? undefined : ordered[from + limit];
+    return {
+      points: page.map((p) => ({ id: p.id, ...this.shown(p, body.with_payload ?? true, body.with_vector ?? false) })),
+      next_page_offset: next ? next.id : null,
+    };
   }
 
   /** The payload and vector fields of an answer, as `with_payload` / `with_vector` select. */
@@ -175,8 +247,11 @@ export class StandInCollection {
       const keep = (k: string) => (include ? include.includes(k) : !exclude!.includes(k));
       payload = Object.fromEntries(Object.entries(p.payload).filter(([k]) => keep(k)));
     }
-    if (withVector !== false) throw notImplemented('with_vector');
-    return payload ? { payload } : {};
+    // Qdrant gives back Cosine vectors as it stores them: normalized
+    if (withVector !== false && withVector !== true) throw notImplemented('with_vector naming vectors');
+    // with sparse vectors configured, Qdrant answers every vector by name, the default one as ""
+    const vector = Object.keys(this.sparseConfig).length ? { '': p.vector, ...p.sparse } : p.vector;
+    return { ...(payload ? { payload } : {}), ...(withVector === true ? { vector } : {}) };
   }
 
   /** A predicate for the filters the stand-in understands: must / must_not of exact matches. */
@@ -186,10 +261,13 @@ export class StandInCollection {
     const list = (c: unknown) => (c == null ? [] : ((Array.isArray(c) ? c : [c]) as Condition[]));
     const must = list(f.must);
     const mustNot = list(f.must_not);
-    for (const c of [...must, ...mustNot])
+    for (const c of [...must, ...mustNot]) {
+      if ('has_id' in c) continue;
       if (Object.keys(c).some((k) => k !== 'key' && k !== 'match') || !c.match || !('value' in c.match))
-        throw notImplemented('a condition other than match value');
-    const hit = (p: Point, c: Condition) => p.payload[c.key] === c.match.value;
+        throw notImplemented('a condition other than match value or has_id');
+    }
+    const hit = (p: Point, c: Condition) =>
+      'has_id' in c ? (c.has_id as (string | number)[]).some((id) => pointKey(id) === p.id) : p.payload[c.key] === c.match.value;
     return (p) => must.every((c) => hit(p, c)) && !mustNot.some((c) => hit(p, c));
   }
 }

@@ -167,3 +167,53 @@ describe('the OpenAPI reading', () => {
     expect(qdrantSpec.checkSchema('FieldCondition', { key: 'k', match: 5 })).toMatch(/match/);
   });
 });
+
+describe('sparse vectors (retriever bm25) and scroll', () => {
+  beforeEach(async () => {
+    q = await startQdrantStandIn();
+    expect((await create('s', { sparse_vectors: { bm25: { modifier: 'idf' } } })).status).toBe(200);
+    const sparse = [
+      { indices: [1, 2], values: [1, 1] },
+      { indices: [2, 3], values: [1, 2] },
+      { indices: [3], values: [1] },
+    ];
+    const points = sparse.map((bm25, i) => ({ id: UUID(i), vector: { '': [1, i], bm25 }, payload: { doc_id: `d${i}` } }));
+    expect((await call('PUT', '/collections/s/points?wait=true', { points })).status).toBe(200);
+  });
+
+  const query = (s: object) => call('POST', '/collections/s/points/query/batch', { searches: [{ using: 'bm25', limit: 5, ...s }] });
+
+  test('idf at query time: ln(1 + (N − n + 0.5)/(n + 0.5)) times query and point values; no shared term, no hit', async () => {
+    const r = await query({ query: { indices: [2, 3], values: [1, 1] } });
+    expect(r.status).toBe(200);
+    const idf = (n: number) => Math.log(1 + (3 - n + 0.5) / (n + 0.5));
+    const scores = Object.fromEntries(r.result[0].points.map((p: { id: string; score: number }) => [p.id, p.score]));
+    expect(scores[UUID(1)]).toBeCloseTo(idf(2) + 2 * idf(2), 5);
+    expect(scores[UUID(0)]).toBeCloseTo(idf(2), 5);
+    expect(scores[UUID(2)]).toBeCloseTo(idf(2), 5);
+    expect((await query({ query: { indices: [9], values: [1] } })).result[0].points).toEqual([]);
+  });
+
+  test('malformed sparse vectors and unknown names are 400s; has_id filters; info shows the sparse config', async () => {
+    expect((await query({ query: { indices: [1, 1], values: [1, 1] } })).status).toBe(400);
+    expect((await query({ query: { indices: [1], values: [1, 2] } })).status).toBe(400);
+    expect((await query({ query: { indices: [-1], values: [1] } })).status).toBe(400); // spec: uint32
+    expect((await query({ using: 'nope', query: { indices: [1], values: [1] } })).status).toBe(400);
+    const bad = await call('PUT', '/collections/s/points?wait=true', { points: [{ id: UUID(9), vector: { '': [1, 0], other: { indices: [], values: [] } } }] });
+    expect(bad.status).toBe(400);
+    const only = await query({ query: { indices: [2], values: [1] }, filter: { must: [{ has_id: [UUID(1)] }] } });
+    expect(only.result[0].points.map((p: { id: string }) => p.id)).toEqual([UUID(1)]);
+    const info = await call('GET', '/collections/s');
+    expect(info.result.config.params.sparse_vectors).toEqual({ bm25: { modifier: 'idf' } });
+  });
+
+  test('scroll pages in id order from an offset; with_vector answers every vector by name', async () => {
+    const r = await call('POST', '/collections/s/points/scroll', { offset: UUID(1), limit: 1, with_payload: ['doc_id'], with_vector: true });
+    expect(r.status).toBe(200);
+    expect(r.result.points).toEqual([{ id: UUID(1), payload: { doc_id: 'd1' }, vector: { '': [Math.fround(1 / Math.sqrt(2)), Math.fround(1 / Math.sqrt(2))], bm25: { indices: [2, 3], values: [1, 2] } } }]);
+    expect(r.result.next_page_offset).toBe(UUID(2));
+    const end = await call('POST', '/collections/s/points/scroll', { offset: 'ffffffff-ffff-4fff-bfff-ffffffffffff', limit: 1 });
+    expect(end.result).toEqual({ points: [], next_page_offset: null });
+    expect((await call('POST', '/collections/s/points/scroll', { limit: 1, order_by: 'x' })).status).toBe(400);
+  });
+});

@@ -94,6 +94,8 @@ export async function startQdrantStandIn(opts: QdrantStandInOptions = {}): Promi
         return (body.searches as Record<string, unknown>[]).map((s) => c.query(s));
       case 'POST /points':
         return c.retrieve(body);
+      case 'POST /points/scroll':
+        return c.scroll(body);
       default:
         throw new StandInError(404, `stand-in: ${key} is not implemented`);
     }

@@ -22,3 +22,7 @@ export { buildSegmentsIndex, DEFAULT_PARTITION_CHUNKS, type BuildSegmentsOptions
 export { openSegmentsIndex, SegmentsVectorIndex, type OpenSegmentsOptions } from './segments-index.js';
 export { openQdrantIndex, QdrantVectorIndex, type OpenQdrantOptions } from './qdrant-index.js';
 export { NEXTLONG_POINT_NAMESPACE, qdrantChunkKey, qdrantPointId, uuidv5 } from './qdrant-ids.js';
+export { QdrantBackend, SegmentsBackend } from './backends.js';
+export { buildBm25Index, BM25_DESCRIPTOR_KEY, type Bm25Descriptor } from './bm25-build.js';
+export { openBm25Index, Bm25Index } from './bm25-index.js';
+export { QdrantBm25Searcher, sparseDocVector, BM25_QDRANT_AVG_LENGTH } from './qdrant-sparse.js';

@@ -10,10 +10,10 @@ import { hash53 } from '@nextlong/core';
  * (Python: `uuid.uuid5(uuid.NAMESPACE_URL, 'urn:nextlong:chunk-point')`). Changing it would
  * re-key every collection ever written, so it is pinned by a test.
  *
- * Hit key = hash53(`${docId}\u0000${chunk}`): a safe integer standing for the chunk in
- * Hit.key (tie-breaks, "already used" sets, texts()). It is not an ordinal: two chunks of a
- * large pool can share one (53 bits; ~1e-6 odds among 100k cached chunks), which would at
- * worst merge them in one result list.
+ * Hit key = hash53(`${docId}\u0000${chunk}`): the chunk's name in this searcher (ports.ts
+ * ChunkRef.key: tie-breaks, "already used" sets, texts(), scores()). Two chunks of a large pool
+ * can share one (53 bits; ~1e-6 odds among 100k cached chunks), which would at worst merge them
+ * in one result list.
  */
 
 /** RFC 4122 appendix C: the namespace for URLs (and URNs). */

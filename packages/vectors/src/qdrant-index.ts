@@ -1,10 +1,12 @@
-import { PermanentError, type ChunkPoint, type Hit, type VectorSearcher } from '@nextlong/core';
+import { PermanentError, type ChunkPoint, type ChunkRef, type Hit, type Rng, type VectorSearcher } from '@nextlong/core';
 import type { Schemas } from '@qdrant/js-client-rest';
-import { ChunkCache, type ChunkRef } from './qdrant-cache.js';
+import { ChunkCache, type ChunkRef as CachedRef } from './qdrant-cache.js';
 import { QdrantHttp } from './qdrant-http.js';
 import { qdrantChunkKey, qdrantPointId } from './qdrant-ids.js';
 import { waitUntilIndexed } from './qdrant-indexing-wait.js';
 import { resolve, type OpenQdrantOptions, type Resolved } from './qdrant-options.js';
+import { cosineToStored, drawPoints, fetchVectors } from './qdrant-sample.js';
+import { sparseCreateConfig, sparseDocVector, SPARSE_NAME } from './qdrant-sparse.js';
 import { compareRanked } from './scoring.js';
 
 export type { OpenQdrantOptions } from './qdrant-options.js';
@@ -116,6 +118,9 @@ export class QdrantVectorIndex implements VectorSearcher {
       throw new PermanentError(`${this.where}: dimension mismatch: expected ${this.opts.dim} dims, found ${v.size}`);
     }
     if (v.distance !== 'Cosine') throw new PermanentError(`${this.where}: expected Cosine distance, found ${v.distance}`);
+    const sparse = info?.config?.params?.sparse_vectors?.[SPARSE_NAME];
+    if (this.opts.bm25 && sparse?.modifier !== 'idf')
+      throw new PermanentError(`${this.where}: retriever bm25 needs the sparse vector "${SPARSE_NAME}" with modifier idf (collection made by a dense run?)`);
   }
 
   /**
@@ -157,6 +162,7 @@ export class QdrantVectorIndex implements VectorSearcher {
       hnsw_config: { m: hnsw.m, ef_construct: hnsw.efConstruct },
     };
     if (quantization === 'int8') body.quantization_config = { scalar: { type: 'int8', always_ram: true } };
+    if (this.opts.bm25) body.sparse_vectors = sparseCreateConfig();
     return body;
   }
 
@@ -175,7 +181,7 @@ export class QdrantVectorIndex implements VectorSearcher {
     for (let i = 0; i < kept.length; i += this.opts.batchSize) {
       const batch: Schemas['PointStruct'][] = kept.slice(i, i + this.opts.batchSize).map((p) => ({
         id: qdrantPointId(p.docId, p.chunk),
-        vector: f32Json(p.vector),
+        vector: this.opts.bm25 ? { '': f32Json(p.vector), [SPARSE_NAME]: sparseDocVector(p.text) } : f32Json(p.vector),
         payload: { doc_id: p.docId, chunk: p.chunk, text: p.text, hash: p.hash },
       }));
       const body: Schemas['PointInsertOperations'] = { points: batch };
@@ -200,22 +206,36 @@ export class QdrantVectorIndex implements VectorSearcher {
     if (queries.length === 0) return [];
     if (limit === 0) return queries.map(() => []);
     const filter: Schemas['Filter'] = { must_not: [{ key: 'doc_id', match: { value: excludeDocId } }] };
-    const body: Schemas['QueryRequestBatch'] = {
-      searches: queries.map((q) => ({
-        query: f32Json(q),
-        filter,
-        limit,
-        with_payload: SEARCH_PAYLOAD,
-        params: { hnsw_ef: Math.max(limit, this.opts.efSearch) },
-      })),
-    };
+    const searches = queries.map((q) => ({
+      query: f32Json(q),
+      filter,
+      limit,
+      with_payload: SEARCH_PAYLOAD,
+      params: { hnsw_ef: Math.max(limit, this.opts.efSearch) },
+    }));
+    return this.runQueries(searches, excludeDocId, signal);
+  }
+
+  /** One `query/batch` request of `searches` (dense, or sparse: qdrant-sparse.ts); hits re-ranked here. */
+  async runQueries(searches: Schemas['QueryRequest'][], excludeDocId: string, signal?: AbortSignal): Promise<Hit[][]> {
+    this.checkOpen();
+    const body: Schemas['QueryRequestBatch'] = { searches };
     const r = await this.http.request<Schemas['QueryResponse'][]>('POST', `${this.path}/points/query/batch`, body, { signal });
     const lists = r.result;
-    if (!Array.isArray(lists) || lists.length !== queries.length)
+    if (!Array.isArray(lists) || lists.length !== searches.length)
       throw new PermanentError(
-        `${this.where}: query/batch answered ${Array.isArray(lists) ? lists.length : 'no'} lists for ${queries.length} queries`,
+        `${this.where}: query/batch answered ${Array.isArray(lists) ? lists.length : 'no'} lists for ${searches.length} queries`,
       );
     return lists.map((list) => this.toHits(list?.points ?? [], excludeDocId));
+  }
+
+  /** Point ids of chunks this searcher returned (search or sample). */
+  pointIdsOf(keys: number[]): string[] {
+    return keys.map((key) => {
+      const ref = this.cache.ref(key);
+      if (!ref) throw new Error(`chunk key ${key} is unknown here: only keys returned by this searcher's search() or sample() are`);
+      return qdrantPointId(ref.docId, ref.chunk);
+    });
   }
 
   private toHits(points: Schemas['ScoredPoint'][], excludeDocId: string): Hit[] {
@@ -255,7 +275,7 @@ export class QdrantVectorIndex implements VectorSearcher {
     this.checkOpen();
     // Answers are collected apart from the cache: it may evict while fetched texts go in.
     const found = new Map<number, string>();
-    const missing = new Map<string, { key: number; ref: ChunkRef }>(); // by point id
+    const missing = new Map<string, { key: number; ref: CachedRef }>(); // by point id
     for (const key of keys) {
       if (found.has(key)) continue;
       const text = this.cache.text(key);
@@ -272,7 +292,7 @@ export class QdrantVectorIndex implements VectorSearcher {
   }
 
   /** Texts of points `ids`, by id in one request that asks for the text alone. */
-  private async retrieve(ids: Map<string, { key: number; ref: ChunkRef }>, signal?: AbortSignal): Promise<Map<number, string>> {
+  private async retrieve(ids: Map<string, { key: number; ref: CachedRef }>, signal?: AbortSignal): Promise<Map<number, string>> {
     const body: Schemas['PointRequest'] = { ids: [...ids.keys()], with_payload: ['text'], with_vector: false };
     const r = await this.http.request<Schemas['Record'][]>('POST', `${this.path}/points`, body, { signal });
     const out = new Map<number, string>();
@@ -292,13 +312,30 @@ export class QdrantVectorIndex implements VectorSearcher {
   }
 
   /**
-   * Not available on this backend: the vectors stay in Qdrant and keys are hashes, not the
-   * ordinals 0..size-1 that the random-negative baseline draws. Returns [] (the baseline is
-   * then left out of the run's statistics).
+   * Cosine similarity of `query` to chunks this searcher returned (search or sample): their
+   * stored vectors fetched by point id in one request, scored as a search would score them.
    */
-  async scores(_query: Float32Array, _keys: number[]): Promise<number[]> {
+  async scores(query: Float32Array, keys: number[], signal?: AbortSignal): Promise<number[]> {
     this.checkOpen();
-    return [];
+    if (query.length !== this.opts.dim) throw new Error(`query has ${query.length} dims, the index has ${this.opts.dim}`);
+    if (keys.length === 0) return [];
+    const ids = this.pointIdsOf(keys);
+    const vectors = await fetchVectors(this.http, this.path, [...new Set(ids)], signal);
+    return ids.map((id) => cosineToStored(query, vectors.get(id)!));
+  }
+
+  /** Random chunks (qdrant-sample.ts: a scroll from a seeded random point id per draw). */
+  async sample(count: number, rng: Rng, signal?: AbortSignal): Promise<ChunkRef[]> {
+    this.checkOpen();
+    if (this.points === 0 || count <= 0) return [];
+    const drawn = await drawPoints(this.http, this.path, count, rng, SEARCH_PAYLOAD, signal);
+    return drawn.map((p) => {
+      const { docId, chunk, hash } = this.payloadOf(p.id, p.payload);
+      if (typeof hash !== 'number') throw new PermanentError(`${this.where}: point ${p.id} has no numeric hash payload`);
+      const key = qdrantChunkKey(docId, chunk);
+      this.cache.put(key, { docId, chunk });
+      return { key, docId, chunk, hash };
+    });
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 /** Options of the Qdrant backend (openQdrantIndex), their defaults and their checks. */
-import { ConfigError, retryBudgetMs } from '@nextlong/core';
+import { ConfigError, logger, retryBudgetMs } from '@nextlong/core';
 
 export interface OpenQdrantOptions {
   /** http(s)://host:port[/prefix] of the Qdrant REST API (QDRANT_URL). */
@@ -29,7 +29,7 @@ export interface OpenQdrantOptions {
   indexWaitMs?: number;
   /** Pause between two status polls while waiting. Default 1000. */
   indexPollMs?: number;
-  /** Where progress lines of that wait go. Default stderr. */
+  /** Where progress lines of that wait go. Default: the process logger. */
   log?: (line: string) => void;
   /** Points per upsert request. Default 256. */
   batchSize?: number;
@@ -39,6 +39,11 @@ export interface OpenQdrantOptions {
   maxRetries?: number;
   /** No retry starts after this many ms since the first try. Default NEXTLONG_RETRY_BUDGET_MS or 90000 (rides out a 60 s outage). */
   retryBudgetMs?: number;
+  /**
+   * `retriever: bm25`: the collection also holds each chunk's BM25 terms as the sparse vector
+   * `bm25` (`modifier: idf`), written by upsert (qdrant-sparse.ts). Default false.
+   */
+  bm25?: boolean;
   /** Search beam: `hnsw_ef` = max(limit, efSearch). Default 512 (the segments default). */
   efSearch?: number;
   /** First retry delay (doubling, with jitter, up to retryMaxMs). Defaults 250 and 10000. */
@@ -66,12 +71,13 @@ export function resolve(opts: OpenQdrantOptions): Resolved {
     onDisk: opts.onDisk ?? false,
     indexWaitMs: opts.indexWaitMs ?? 3_600_000,
     indexPollMs: opts.indexPollMs ?? 1000,
-    log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    log: opts.log ?? ((line) => logger().info(line)),
     batchSize: opts.batchSize ?? 256,
     timeoutMs: opts.timeoutMs ?? 60_000,
     maxRetries: opts.maxRetries ?? 30,
     retryBudgetMs: opts.retryBudgetMs ?? retryBudgetMs(),
     efSearch: opts.efSearch ?? 512,
+    bm25: opts.bm25 ?? false,
     retryBaseMs: opts.retryBaseMs ?? 250,
     retryMaxMs: opts.retryMaxMs ?? 10_000,
     cacheRefs: opts.cacheRefs ?? 1 << 20,

@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Hit, ObjectStore, VectorSearcher } from '@nextlong/core';
+import type { ChunkRef, Hit, ObjectStore, Rng, VectorSearcher } from '@nextlong/core';
 import { Index, MetricKind, ScalarKind, type BatchMatches, type Matches } from 'usearch';
 import { DocIdTable } from './doc-ids.js';
 import {
@@ -175,6 +175,22 @@ export class SegmentsVectorIndex implements VectorSearcher {
     return ranked.map((list) => list.map((r) => this.hit(r)));
   }
 
+  /** Ordinal of document `docId` among the indexed ones (-1 when it has no chunk here). */
+  docOrdinal(docId: string): number {
+    return this.data.docIds.ordinal(docId);
+  }
+
+  /** The document ordinal of chunk `key` (for other searchers over the same keys: bm25-index.ts). */
+  docOrdinalOf(key: number): number {
+    return this.data.table.docOrds[key]!;
+  }
+
+  /** Chunk `key` as a hit with `score` (identity from the chunk table). */
+  refOf(key: number, score: number): Hit {
+    this.checkKey(key);
+    return this.hit({ key, score });
+  }
+
   private hit({ key, score }: Ranked): Hit {
     const { table, docIds } = this.data;
     return { key, docId: docIds.id(table.docOrds[key]), chunk: table.chunks[key], score, hash: table.hashes[key] };
@@ -222,6 +238,16 @@ export class SegmentsVectorIndex implements VectorSearcher {
     if (query.length !== this.dim) throw new Error(`query has ${query.length} dims, the index has ${this.dim}`);
     for (const k of keys) this.checkKey(k);
     return keys.map((key) => this.data.vectors.score(key, query));
+  }
+
+  /** Keys are the ordinals 0..size-1 here, so a draw is one `rng.int(size)` per chunk. */
+  async sample(count: number, rng: Rng): Promise<ChunkRef[]> {
+    this.checkOpen();
+    if (this.size === 0) return [];
+    return Array.from({ length: count }, () => {
+      const { key, docId, chunk, hash } = this.hit({ key: rng.int(this.size), score: 0 });
+      return { key, docId, chunk, hash };
+    });
   }
 
   async close(): Promise<void> {

@@ -171,6 +171,37 @@ export function describeVectorContract(name: string, factory: ContractFactory, o
       expect(await s.texts([])).toEqual([]);
     });
 
+    test('scores(query, keys) equals the search score of each key, in the order asked (repeats included)', async () => {
+      const q = queries[4];
+      const [hits] = await s.search([q.vector], 40, 'nobody');
+      const keys = [hits[7].key, hits[0].key, hits[7].key, hits[39].key];
+      const want = [hits[7], hits[0], hits[7], hits[39]].map((h) => h.score);
+      const got = await s.scores(q.vector, keys);
+      expect(got).toHaveLength(4);
+      got.forEach((x, i) => expect(x).toBeCloseTo(want[i], 5));
+      expect(await s.scores(q.vector, [])).toEqual([]);
+    });
+
+    test('sample(count, rng): indexed chunks, seeded (same rng state, same chunks), usable by texts() and scores()', async () => {
+      const draw = () => s.sample(40, new Rng('contract-sample'));
+      const a = await draw();
+      const b = await draw();
+      expect(a).toHaveLength(40);
+      expect(a.map((r) => [r.docId, r.chunk, r.key])).toEqual(b.map((r) => [r.docId, r.chunk, r.key]));
+      for (const r of a) {
+        const p = byId.get(`${r.docId}\u0000${r.chunk}`);
+        expect(p && p.text !== '').toBe(true);
+        expect(r.hash).toBe(p!.hash);
+      }
+      // many documents, not one point drawn over and over
+      expect(new Set(a.map((r) => r.docId)).size).toBeGreaterThan(15);
+      expect(await s.texts(a.slice(0, 5).map((r) => r.key))).toEqual(a.slice(0, 5).map((r) => byId.get(`${r.docId}\u0000${r.chunk}`)!.text));
+      const q = queries[1];
+      const scores = await s.scores(q.vector, a.map((r) => r.key));
+      scores.forEach((x, i) => expect(x).toBeCloseTo(cosine(q.vector, byId.get(`${a[i].docId}\u0000${a[i].chunk}`)!.vector), 4));
+      expect(await s.sample(0, new Rng(1))).toEqual([]);
+    });
+
     test('edge cases: no queries, limit 0', async () => {
       expect(await s.search([], 5, 'x')).toEqual([]);
       expect(await s.search([queries[0].vector], 0, 'x')).toEqual([[]]);

@@ -10,7 +10,7 @@ export async function sequenceMaker(ctx: RunContext, signal?: AbortSignal): Prom
     const fill = { method: c.method, tokenizer: ctx.tokenizer, targetTokens: c.targetTokens, separator: c.separator };
     return createMaker(c.method, { config: c, embedder, fill, owner: ctx, store: ctx.store }, signal);
   }
-  const ports = { searcher: await ctx.getSearcher(), embedder, tokenizer: ctx.tokenizer };
+  const ports = { ...(await ctx.getRetrieval()), tokenizer: ctx.tokenizer }; // dense or bm25 searcher + its query encoder
   const params = sequenceParams(c, ctx.plan.charsPerToken);
   return {
     async add(doc, signal) {

@@ -1,12 +1,11 @@
 import { groupSegments, textHash, type ChunkPoint } from '@nextlong/core';
 import { readShard, type ShardSpec } from '@nextlong/storage';
 import type { RunContext } from '../context.js';
-import { storePoints } from '../vectors-backend.js';
 import { emptyStats, type ShardStats } from '../stats.js';
 import { writeIds, type IdEntry } from './duplicates.js';
 import { checkBadShare, recordReject, RejectLog } from './rejects.js';
 
-/** Embed step: read a pool shard, chunk every document, embed, write its index segment. */
+/** Embed step: read a pool shard, chunk every document, embed, hand the points to the vector backend. */
 export async function embedShard(
   ctx: RunContext,
   shard: ShardSpec,
@@ -71,7 +70,10 @@ export async function embedShard(
   await embedded;
   checkBadShare(stats, c.maxBadShare);
   stats.chunks_indexed = points.length;
-  await storePoints(ctx.plan, ctx.store, shard.id, points, embedder.dim, signal);
+  // the shard's points through the run's backend (a segment, or upserts into Qdrant)
+  const writer = await ctx.vectors.open(shard.id, embedder.dim, signal);
+  await writer.upsert(points, signal);
+  await writer.close(signal);
   await writeIds(ctx.store, shard.id, ids);
   await rejects?.save(ctx.store);
   return stats;
