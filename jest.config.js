@@ -11,6 +11,7 @@ export default {
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
     '^@nextlong/(core|tokenizers|embedding|vectors|storage|pipeline|testing|fleet|metrics)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@nextlong/embedding/testing$': '<rootDir>/packages/embedding/src/testing/index.ts',
     '^@nextlong/cli$': '<rootDir>/apps/cli/src/main.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { configKeys, isConfigError } from '@nextlong/core';
+import { configKeys, isConfigError, logger, setupLogging } from '@nextlong/core';
 import { chunkCommand } from './chunk-command.js';
 import { coordinatorCommand, redisUrlOf, workerCommand } from './fleet-commands.js';
 import { isBooleanKey, kebab, resolveRunConfig } from './config-resolve.js';
@@ -16,7 +16,15 @@ const RUN_OPTIONS = Object.fromEntries([
 
 /** Entry point; returns the exit status (0 ok, 1 failed, 2 usage/configuration). */
 export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  let args: string[];
+  try {
+    args = setupLogging(argv, process.env);
+  } catch (err) {
+    // no logger without a valid level or format: this one line goes to stderr as it is
+    process.stderr.write(`nextlong: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const [cmd, ...rest] = args;
   if (cmd && COMMAND_HELP[cmd] && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(COMMAND_HELP[cmd]);
     return 0;
@@ -35,6 +43,14 @@ export async function main(argv: string[]): Promise<number> {
         return await chunk(rest);
       case 'status':
         return await (await import('./status-command.js')).statusCommand(parse(rest, { out: { type: 'string' }, redis: { type: 'string' }, run: { type: 'string' } }));
+      case 'inspect':
+        return await (await import('./inspect-command.js')).inspectCommand(
+          parse(rest, { out: { type: 'string' }, html: { type: 'string' }, sequences: { type: 'string' }, seed: { type: 'string' }, 'budget-mb': { type: 'string' } }),
+        );
+      case 'embed': {
+        const { EMBED_FLAGS, embedMain } = await import('./embed-command.js');
+        return await embedMain(parse(rest, Object.fromEntries(EMBED_FLAGS.map((f) => [f, { type: 'string' as const }]))));
+      }
       case 'coordinator':
         return await coordinator(rest);
       case 'worker':
@@ -44,13 +60,13 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (isConfigError(err) || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return usage((err as Error).message);
-    process.stderr.write(`nextlong: ${(err as Error).message}\n`);
+    logger().error(`nextlong: ${(err as Error).message}`);
     return 1;
   }
 }
 
 function usage(msg: string): number {
-  process.stderr.write(`nextlong: ${msg}\n`);
+  logger().error(`nextlong: ${msg}`);
   return 2;
 }
 

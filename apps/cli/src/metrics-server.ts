@@ -1,4 +1,4 @@
-import { ConfigError } from '@nextlong/core';
+import { ConfigError, logger } from '@nextlong/core';
 import { parseListenAddress, startMetricsServer, type MetricsServer } from '@nextlong/metrics';
 
 /** Default address of a fleet process's /metrics, /healthz and /readyz (all interfaces). */
@@ -17,7 +17,7 @@ export type ServeMetricsLog = (line: string) => void;
 export async function serveMetrics(
   flag: string | undefined,
   ready: () => boolean,
-  log: ServeMetricsLog = (l) => process.stderr.write(`${l}\n`),
+  log: ServeMetricsLog = (l) => logger().info(l),
 ): Promise<MetricsServer | undefined> {
   const explicit = flag ?? (process.env.NEXTLONG_METRICS_ADDR || undefined);
   if (explicit === 'off') return undefined;

@@ -3,7 +3,8 @@
  * is reported here, so it is logged with its attempt and reason and counted by the metrics
  * package (`nextlong_retries_total{target,reason}`), without adapters importing either.
  */
-import { ConfigError } from './errors.js';
+import { ConfigError, isConfigError, isPermanent, isRetryable } from './errors.js';
+import { logger } from './log.js';
 
 export interface RetryEvent {
   /** What is retried: `s3`, `qdrant`, `redis`, `shard`, `input`. */
@@ -19,8 +20,10 @@ export interface RetryEvent {
 }
 
 type Listener = (e: RetryEvent) => void;
+type RetryLog = (line: string, e?: RetryEvent) => void;
 const listeners = new Set<Listener>();
-let log: (line: string) => void = (line) => process.stderr.write(`${line}\n`);
+const toLogger: RetryLog = (line, e) => logger().warn(e ? { retry: { target: e.target, reason: e.reason, attempt: e.attempt, delay_ms: e.delayMs } } : {}, line);
+let log: RetryLog = toLogger;
 
 /** Subscribes to retry events; returns the unsubscribe function. */
 export function onRetry(listener: Listener): () => void {
@@ -28,8 +31,8 @@ export function onRetry(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
-/** Where retry log lines go (default stderr); returns the previous logger (tests capture lines). */
-export function setRetryLog(fn: (line: string) => void): (line: string) => void {
+/** Where retry log lines go (default: the process logger, level warn); returns the previous one (tests capture lines). */
+export function setRetryLog(fn: RetryLog): RetryLog {
   const prev = log;
   log = fn;
   return prev;
@@ -37,7 +40,7 @@ export function setRetryLog(fn: (line: string) => void): (line: string) => void 
 
 /** Logs one retry and tells every listener. */
 export function reportRetry(e: RetryEvent): void {
-  log(`retry ${e.target} (${e.reason}) attempt ${e.attempt}, next in ${(e.delayMs / 1000).toFixed(1)} s: ${e.what}`);
+  log(`retry ${e.target} (${e.reason}) attempt ${e.attempt}, next in ${(e.delayMs / 1000).toFixed(1)} s: ${e.what}`, e);
   for (const l of listeners) {
     try {
       l(e);
@@ -134,4 +137,35 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * How a failed shard is retried — one policy for the local executor (its stage driver's lanes)
+ * and the fleet (BullMQ job attempts, with `shardRetryDelay` as the workers' backoff strategy).
+ */
+export interface ShardRetryPolicy extends Required<BackoffOptions> {
+  /** Attempts in all, the first included. */
+  attempts: number;
+}
+
+export const SHARD_RETRY: ShardRetryPolicy = { attempts: 5, baseMs: 2000, maxMs: 60_000, jitter: 0.5 };
+
+/**
+ * `permanent`: retrying cannot help (PermanentError, a configuration error, a schema error, a
+ * job refused for good); `retryable`: transient by its own account (RetryableError); `unknown`:
+ * anything else — a shard process that died (killed, out of memory) or an unclassified I/O
+ * error may pass on another attempt, so it is retried like a retryable one, within the limit.
+ */
+export type FailureClass = 'retryable' | 'permanent' | 'unknown';
+
+export function failureClass(err: unknown): FailureClass {
+  const name = (err as Error | undefined)?.name;
+  if (isPermanent(err) || isConfigError(err) || name === 'ZodError' || name === 'UnrecoverableError') return 'permanent';
+  return isRetryable(err) ? 'retryable' : 'unknown';
+}
+
+/** Delay before the next attempt of a shard whose `attempt` (1-based) failed with `err`; undefined: it failed for good. */
+export function shardRetryDelay(err: unknown, attempt: number, policy: ShardRetryPolicy = SHARD_RETRY, random?: () => number): number | undefined {
+  if (failureClass(err) === 'permanent' || attempt >= policy.attempts) return undefined;
+  return backoffMs(attempt, policy, random);
 }

@@ -1,12 +1,12 @@
 import { Queue } from 'bullmq';
 import type { RunConfig } from '@nextlong/core';
-import { finalizeRun, planRun, type Manifest, type Stage } from '@nextlong/pipeline';
+import { driveRun, planRun, type Manifest } from '@nextlong/pipeline';
 import { openObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
 import { setRunInfo } from '@nextlong/metrics';
 import { QUEUES, runKey, type WorkerStage } from './jobs.js';
 import { DEFAULT_REDIS_CONNECT_TIMEOUT_MS, isRedisConnectionError, RedisLink } from './redis.js';
-import { runStage, type StageTiming } from './stage-wait.js';
+import { FleetStages, type StageTiming } from './stage-wait.js';
 
 export interface CoordinatorOptions extends Partial<StageTiming> {
   redisUrl: string;
@@ -50,19 +50,8 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<Manifest> {
       noWorkersWarnMs: o.noWorkersWarnMs ?? 10_000,
       overdueFloorMs: o.overdueFloorMs ?? 60_000,
     };
-    const ctx = { link, queues, store, plan, out: o.config.out, timing, quiet: o.quiet, signal: o.signal };
-    const stages: [Stage, string[]][] = [
-      ['embed', plan.poolShards.map((s) => s.id)],
-      ['index', ['index']],
-      ['synth', plan.inputShards.map((s) => s.id)],
-    ];
-    for (const [stage, ids] of stages) {
-      const s0 = performance.now();
-      await runStage(ctx, stage, ids);
-      timings[`${stage}_seconds`] = secs(s0);
-    }
-    timings.total_seconds = secs(t0);
-    const manifest = await finalizeRun(store, plan, timings);
+    const stages = new FleetStages({ link, queues, store, plan, out: o.config.out, timing, quiet: o.quiet, signal: o.signal });
+    const manifest = await driveRun(plan, store, stages, { timings, startedAt: t0 });
     await link.client.hset(runKey(plan.runId), { finishedAt: manifest.finished_at });
     return manifest;
   } catch (err) {

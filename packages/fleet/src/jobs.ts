@@ -1,4 +1,5 @@
 import type { DefaultJobOptions } from 'bullmq';
+import { SHARD_RETRY } from '@nextlong/core';
 import { z } from 'zod';
 
 /** Queues: embed workers take `embed` and `index` jobs, synth workers take `synth` jobs. */
@@ -26,9 +27,12 @@ export function jobIdOf(p: Pick<JobPayload, 'runId' | 'stage' | 'shard'>): strin
   return `${p.runId}-${p.stage}-${p.shard}`.replace(/:/g, '_');
 }
 
+/** Name of the workers' backoff strategy (`shardRetryDelay`): the local executor's retry policy, on BullMQ. */
+export const SHARD_BACKOFF = 'nextlong-shard';
+
 export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+  attempts: SHARD_RETRY.attempts,
+  backoff: { type: SHARD_BACKOFF },
   removeOnComplete: { count: 10_000, age: 7 * 24 * 3600 },
   removeOnFail: { count: 10_000, age: 14 * 24 * 3600 },
 };

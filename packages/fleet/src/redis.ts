@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { backoffMs, ConfigError, reportRetry } from '@nextlong/core';
+import { backoffMs, ConfigError, logger, reportRetry } from '@nextlong/core';
 import { metrics } from '@nextlong/metrics';
 
 /** How long a command waits for Redis at start before it gives up (NEXTLONG_REDIS_CONNECT_TIMEOUT_MS). */
@@ -41,7 +41,7 @@ export class RedisLink {
   ) {
     this.startTimeoutMs = o.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
     this.where = redactRedisUrl(url);
-    this.log = o.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.log = o.log ?? ((l) => logger().info(l));
     // BullMQ needs maxRetriesPerRequest null: its blocking commands must not time out
     this.client = new Redis(url, {
       maxRetriesPerRequest: null,

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { PermanentError, sleep } from '@nextlong/core';
 import { metrics, setQueueCounts, setShardCounts } from '@nextlong/metrics';
-import { isDone, Progress, readStats, type RunPlan, type ShardStats, type Stage } from '@nextlong/pipeline';
+import { isDone, Progress, readStats, type RunPlan, type ShardStats, type Stage, type StageExecutor, type StageWork } from '@nextlong/pipeline';
 import type { StreamingObjectStore } from '@nextlong/storage';
 import { DEFAULT_JOB_OPTIONS, jobIdOf, runKey, type JobPayload, type WorkerStage } from './jobs.js';
 import type { RedisLink } from './redis.js';
@@ -27,6 +27,14 @@ export interface StageContext {
   timing: StageTiming;
   quiet?: boolean;
   signal?: AbortSignal;
+}
+
+/** The fleet's transport behind the stage driver: each stage's shards as BullMQ jobs, awaited by their done markers. */
+export class FleetStages implements StageExecutor {
+  constructor(private readonly c: StageContext) {}
+  runStage(work: StageWork): Promise<void> {
+    return runStage(this.c, work.stage, work.shards.map((s) => s.id));
+  }
 }
 
 const workerStageOf = (stage: Stage): WorkerStage => (stage === 'synth' ? 'synth' : 'embed');
@@ -85,6 +93,8 @@ export async function runStage(c: StageContext, stage: Stage, ids: string[]): Pr
         first = false;
         active = scan.active;
         failed = new Map(scan.failed.map((f) => [f.shard, `${f.id}: ${f.reason}`]));
+        // the gauge first: whoever reads a failure line finds it counted
+        setShardCounts(stage, shardCounts(n, active, failed.size, pending.length));
         for (const f of scan.failed) {
           if (reported.has(f.shard)) continue;
           reported.add(f.shard);
@@ -109,7 +119,7 @@ export async function runStage(c: StageContext, stage: Stage, ids: string[]): Pr
       }
     }
     bar.set(n, workers === undefined ? undefined : `${workers} worker${workers === 1 ? '' : 's'}`);
-    setShardCounts(stage, { done: n, active, failed: failed.size, pending: Math.max(0, pending.length - active - failed.size) });
+    setShardCounts(stage, shardCounts(n, active, failed.size, pending.length));
     if (pending.every((id) => failed.has(id))) {
       const lines = pending.map((id) => failed.get(id)!);
       throw new PermanentError(`${lines.length} ${stage} shard(s) failed for good; fix the cause and start the coordinator again to retry them:\n  ${lines.join('\n  ')}`);
@@ -119,6 +129,10 @@ export async function runStage(c: StageContext, stage: Stage, ids: string[]): Pr
   bar.finish();
   setShardCounts(stage, { done: ids.length });
   metrics.shardsOverdue.set({ stage }, 0);
+}
+
+function shardCounts(done: number, active: number, failed: number, pending: number) {
+  return { done, active, failed, pending: Math.max(0, pending - active - failed) };
 }
 
 /** Reads the times of newly done shards for the watchdog's p99 (a few per poll). */

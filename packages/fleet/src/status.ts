@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { isDone, readPlan, type Stage } from '@nextlong/pipeline';
+import { isDone, readPlan, stagesOf } from '@nextlong/pipeline';
 import { openObjectStore } from '@nextlong/storage';
 import { QUEUES, runKey } from './jobs.js';
 import { DEFAULT_REDIS_CONNECT_TIMEOUT_MS, RedisLink } from './redis.js';
@@ -21,15 +21,10 @@ export async function fleetStatus(redisUrl: string, runId: string, connectTimeou
     const plan = await readPlan(store);
     if (!plan) throw new Error(`no run.json in ${store.root}`);
     const lines = [`run ${runId} → ${store.root} (started ${plan.createdAt}${info.finishedAt ? `, finished ${info.finishedAt}` : ''})`];
-    const stages: [Stage, string[]][] = [
-      ['embed', plan.poolShards.map((s) => s.id)],
-      ['index', ['index']],
-      ['synth', plan.inputShards.map((s) => s.id)],
-    ];
-    for (const [stage, ids] of stages) {
+    for (const { stage, shards } of stagesOf(plan)) {
       let done = 0;
-      for (const id of ids) if (await isDone(store, stage, id)) done++;
-      lines.push(`${stage.padEnd(6)} ${done}/${ids.length} shards (${((100 * done) / ids.length).toFixed(0)}%)`);
+      for (const s of shards) if (await isDone(store, stage, s.id)) done++;
+      lines.push(`${stage.padEnd(6)} ${done}/${shards.length} shards (${((100 * done) / shards.length).toFixed(0)}%)`);
     }
     for (const name of Object.values(QUEUES)) {
       const q = new Queue(name, { connection: redis });

@@ -1,10 +1,10 @@
 import os from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import { isConfigError, isPermanent } from '@nextlong/core';
+import { failureClass, logger, shardRetryDelay, withLogFields } from '@nextlong/core';
 import { RunContext, runShard, type ShardStats } from '@nextlong/pipeline';
 import { openObjectStore } from '@nextlong/storage';
 import { checkJobRun } from './job-guard.js';
-import { JobPayloadSchema, QUEUES, type JobPayload, type WorkerStage } from './jobs.js';
+import { JobPayloadSchema, QUEUES, SHARD_BACKOFF, type JobPayload, type WorkerStage } from './jobs.js';
 import { isRedisConnectionError, RedisLink } from './redis.js';
 import { initStageMetrics, metrics } from '@nextlong/metrics';
 
@@ -23,6 +23,7 @@ export interface WorkerOptions {
   connectTimeoutMs?: number;
   /** The worker's name in `CLIENT LIST` (how the coordinator counts workers); default host-pid. */
   name?: string;
+  /** Where the worker's lines go (default: the process logger with `stage`; lines of a job add its `run` and `shard`). */
   log?: (line: string) => void;
 }
 
@@ -40,8 +41,9 @@ export interface RunningWorker {
  * `connectTimeoutMs` or Redis refuses its credentials or TLS.
  */
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
-  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const link = new RedisLink(o.redisUrl, { connectTimeoutMs: o.connectTimeoutMs, log });
+  const base = logger().child({ stage: o.stage });
+  const log = (l: string, level: 'info' | 'warn' = 'info') => (o.log ? o.log(l) : base[level](l));
+  const link = new RedisLink(o.redisUrl, { connectTimeoutMs: o.connectTimeoutMs, log: (l) => log(l) });
   try {
     await link.ready();
   } catch (err) {
@@ -78,7 +80,13 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     }
   };
 
-  const processJob = async (job: Job, token?: string): Promise<Partial<ShardStats>> => {
+  // every line logged while a job runs (its S3 retries too) carries the job's run, stage and shard
+  const processJob = (job: Job, token?: string): Promise<Partial<ShardStats>> => {
+    const p = JobPayloadSchema.safeParse(job.data).data;
+    return p ? withLogFields({ run: p.runId, stage: p.stage, shard: p.shard }, () => runJob(job, token)) : runJob(job, token);
+  };
+
+  const runJob = async (job: Job, token?: string): Promise<Partial<ShardStats>> => {
     const parsed = JobPayloadSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`job ${job.id}: invalid payload: ${parsed.error.issues[0]?.message}`);
     const p = parsed.data;
@@ -113,8 +121,9 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
         throw new WaitingError();
       }
       const e = err as Error;
-      log(`${p.stage} shard ${p.shard} failed (attempt ${job.attemptsMade + 1}): ${e.message}`);
-      if (isPermanent(err) || isConfigError(err) || e.name === 'ZodError') throw new UnrecoverableError(e.message);
+      log(`${p.stage} shard ${p.shard} failed (attempt ${job.attemptsMade + 1}, ${failureClass(err)}): ${e.message}`, 'warn');
+      // the shared retry policy (core SHARD_RETRY): permanent errors are not retried, others by the backoff strategy below
+      if (failureClass(err) === 'permanent') throw new UnrecoverableError(e.message);
       throw err;
     } finally {
       active.delete(job.id!);
@@ -132,6 +141,10 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     lockDuration: o.lockMs,
     stalledInterval: Math.max(1000, Math.floor(o.lockMs / 2)),
     maxStalledCount: 2,
+    settings: {
+      // -1: no further attempt (BullMQ's convention); attempts are counted by the job's options too
+      backoffStrategy: (attemptsMade: number, type?: string, err?: Error) => (type === SHARD_BACKOFF ? (shardRetryDelay(err, attemptsMade) ?? -1) : -1),
+    },
     autorun: true,
   });
   let ready = false;
@@ -142,11 +155,11 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   worker.on('error', (err) => {
     link.noteError(err);
     // an outage is one `retry redis` line (RedisLink), a fatal error one line at exit
-    if (!isRedisConnectionError(err) && !link.fatal) log(`worker error: ${err.message}`);
+    if (!isRedisConnectionError(err) && !link.fatal) log(`worker error: ${err.message}`, 'warn');
   });
   worker.on('stalled', (jobId) => {
     metrics.jobsStalled.inc({ stage: o.stage });
-    log(`job ${jobId} stalled: its lock expired and it goes back to the queue`);
+    log(`job ${jobId} stalled: its lock expired and it goes back to the queue`, 'warn');
   });
   worker.on('failed', (job) => {
     if (job && job.attemptsMade < (job.opts.attempts ?? 1)) metrics.shardRetries.inc({ stage: o.stage });

@@ -6,3 +6,4 @@ export * from './run-shard.js';
 export * from './finalize.js';
 export * from './progress.js';
 export * from './local-executor.js';
+export * from './stage-driver.js';

@@ -1,6 +1,9 @@
+import { logger } from '@nextlong/core';
+
 /**
- * Stage progress with rate and ETA: a redrawn bar on a terminal, plain periodic lines
- * otherwise (logs, CI).
+ * Stage progress with rate and ETA: a redrawn bar on a terminal (user output), otherwise
+ * periodic lines through the logger (level info, with `stage`, `done`, `total`), so that they
+ * are JSON records where logs are JSON.
  */
 export class Progress {
   private done = 0;
@@ -38,8 +41,14 @@ export class Progress {
 
   /** A warning on a line of its own, not drawn over by the bar (printed even when quiet). */
   note(line: string): void {
-    this.out.write(this.tty && !this.quiet ? `\r\x1b[K${line}\n` : `${line}\n`);
+    if (this.logged()) logger().warn({ stage: this.label }, line);
+    else this.out.write(this.tty && !this.quiet ? `\r\x1b[K${line}\n` : `${line}\n`);
     if (this.tty) this.print(false);
+  }
+
+  /** Lines go to the logger, not the stream: stderr that is no terminal. */
+  private logged(): boolean {
+    return !this.tty && this.out === process.stderr;
   }
 
   finish(): void {
@@ -59,7 +68,10 @@ export class Progress {
       const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
       this.out.write(`\r${this.label.padEnd(6)} ${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${stats}\x1b[K${final ? '\n' : ''}`);
     } else {
-      this.out.write(`${this.label}: ${(frac * 100).toFixed(0)}%  ${stats}\n`);
+      const line = `${this.label}: ${(frac * 100).toFixed(0)}%  ${stats}`;
+      // a stage's line, whichever shard's progress drew it: no `shard` field from the logging scope
+      if (this.logged()) logger().info({ stage: this.label, shard: undefined, done: this.done, total: this.total }, line);
+      else this.out.write(`${line}\n`);
     }
   }
 }

@@ -4,7 +4,7 @@
  * run is planned and loads model and tokenizer from the run's config (`preload`) while the
  * parent plans; the index is opened on first use. Each is loaded once.
  */
-import type { Embedder, RunConfig } from '@nextlong/core';
+import { logger, withLogFields, type Embedder, type RunConfig } from '@nextlong/core';
 import { openObjectStore } from '@nextlong/storage';
 import { loadTokenizer } from '@nextlong/tokenizers';
 import { createRunEmbedder, RunContext } from './context.js';
@@ -17,7 +17,7 @@ export type ChildMessage =
 
 const out = process.argv[2];
 if (!out || !process.send) {
-  console.error('shard-process: start it through the local executor');
+  logger().error('shard-process: start it through the local executor');
   process.exit(2);
 }
 
@@ -64,7 +64,8 @@ async function run(stage: Stage, shardId: string): Promise<void> {
     pending = 0;
   }, 250);
   try {
-    const stats = await runShard(await context(), stage, shardId, (n) => (pending += n));
+    const c = await context();
+    const stats = await withLogFields({ run: c.plan.runId, stage, shard: shardId }, () => runShard(c, stage, shardId, (n) => (pending += n)));
     if (pending) send({ type: 'progress', units: pending });
     send({ type: 'done', stats });
   } finally {
