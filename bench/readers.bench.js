@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createReadStream } from 'node:fs';
 import { DecompressStream, compress } from 'zstd-napi';
-import { planFileShards, PlanThreads, readShard, zstdDecompressed } from '@nextlong/storage';
+import { decodeUtf8, openInput, planFileShards, PlanThreads, readLineBatches, readShard, recycleOutput, zstdDecompressed } from '@nextlong/storage';
 import { docColumns, writeParquetFixture } from '@nextlong/testing';
 import { parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -44,6 +44,28 @@ async function rawZstd(file) {
   let n = 0;
   for await (const chunk of createReadStream(file).pipe(new DecompressStream())) n += chunk.length;
   return n;
+}
+
+/**
+ * readShard's layers without the rest, for the `part:` rows (MB of JSONL out): its decompression
+ * (zstdDecompress behind openInput, output buffers recycled), then + line splitting and UTF-8
+ * decoding of every line; readShard itself adds JSON.parse and the record checks.
+ */
+async function decompressOnly(file) {
+  let n = 0;
+  for await (const chunk of openInput(file)) {
+    n += chunk.length;
+    recycleOutput(chunk);
+  }
+  return n / 1e6;
+}
+
+async function linesDecoded(file) {
+  let n = 0;
+  for await (const batch of readLineBatches(openInput(file), 1, Infinity, recycleOutput)) {
+    for (const raw of batch) if (decodeUtf8(raw.bytes) !== undefined) n += raw.bytes.length + 1;
+  }
+  return n / 1e6;
 }
 
 /** hyparquet decoding the same text column with the same codecs: the Parquet "raw" read. */
@@ -127,6 +149,7 @@ export default async function readersBench({ corpus }) {
   let amplification = '';
   const note = () =>
     `raw = decompressed JSONL bytes (text + JSON syntax); ${rows.length} documents, ${textMB.toFixed(1)} MB of text; heap growth reading JSONL.zst 1× ${g1.toFixed(0)} MB, 4× ${g4.toFixed(0)} MB (flat = streaming). ` +
+    `part: rows are readShard's layers (decompression, then + line split and UTF-8 decode; readShard adds JSON.parse and the checks), in MB of JSONL. ` +
     `Multi-frame .jsonl.zst of ${(dataBytes / 1e6).toFixed(0)} MB (BENCH_READERS_FRAMES_MB=${FRAMES_MB}; ${framedShards.length} shards): ${amplification}`;
   return {
     title: 'readers: MB of text/s through the shard readers vs raw decompression',
@@ -145,6 +168,8 @@ export default async function readersBench({ corpus }) {
     cases: [
       { name: 'raw zstd decompress of the .jsonl.zst (MB out)', unit: 'MB', baseline: true, run: async () => (await rawZstd(zst)) / 1e6 },
       { name: 'readShard JSONL.zst (MB of text)', unit: 'MB', goal: 0.7, run: () => readAll(zst, zstShards, zstText) },
+      { name: "part: readShard's zstd decompression alone (MB out)", unit: 'MB', run: () => decompressOnly(zst) },
+      { name: 'part: + line split + UTF-8 decode, no JSON.parse (MB out)', unit: 'MB', run: () => linesDecoded(zst) },
       { name: 'plan (line scan) + readShard JSONL.zst', unit: 'MB', run: () => readAll(zst, undefined, zstText) },
       { name: 'hyparquet decode of the text column (MB of text)', unit: 'MB', run: () => rawParquet(pq) },
       { name: 'readShard Parquet zstd (MB of text)', unit: 'MB', run: () => readAll(pq, pqShards) },

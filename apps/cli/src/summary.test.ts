@@ -1,4 +1,3 @@
-import { describe, expect, it } from '@jest/globals';
 import type { Manifest } from '@nextlong/pipeline';
 import { formatSummary } from './summary.js';
 

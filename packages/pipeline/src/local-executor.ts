@@ -39,7 +39,11 @@ export async function runLocal(config: RunConfig, opts: LocalRunOptions = {}): P
     // this process is a lane too: it has the tokenizer loaded already, and a process fewer starts
     const here = new InProcess(plan);
     try {
-      return await driveRun(plan, store, new LocalLanes(plan, [here, ...children], opts), { timings: { plan_seconds: secs(t0) }, startedAt: t0 });
+      await here.loadModel(); // a misconfigured model folder stops the run before any shard's work
+      return await driveRun(plan, store, new LocalLanes(plan, [here, ...children], opts), {
+        timings: { plan_seconds: secs(t0) },
+        startedAt: t0,
+      });
     } finally {
       await here.close();
     }
@@ -77,6 +81,9 @@ class InProcess implements ShardRunner {
   private readonly ctx: RunContext;
   constructor(plan: RunPlan) {
     this.ctx = RunContext.forOut(plan);
+  }
+  async loadModel(): Promise<void> {
+    await this.ctx.getEmbedder();
   }
   run(stage: Stage, shardId: string, onProgress: (n: number) => void): Promise<ShardStats> {
     return runShard(this.ctx, stage, shardId, onProgress);

@@ -12,4 +12,4 @@ export * from './object-store.js';
 export * from './input-source.js';
 export * from './parquet-reader.js';
 export { PlanThreads } from './plan-threads.js';
-export { zstdDecompress, zstdDecompressed } from './zstd-stream.js';
+export { recycleOutput, zstdDecompress, zstdDecompressed } from './zstd-stream.js';

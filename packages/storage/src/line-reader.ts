@@ -54,8 +54,17 @@ export async function* readLines(stream: AsyncIterable<Buffer>, firstLine = 1, m
  * line of gigabytes costs a scan, never the gigabytes); the line is then yielded as a marker
  * (`overLimit`). An over-long line of only blanks is yielded as an empty line instead, so
  * readers count records exactly as planning does (a line with a non-blank byte is a record).
+ *
+ * With `release`, each input chunk is passed to it once the consumer has asked past its last
+ * batch (a line running on into the next chunk is copied first): a consumer that is done with a
+ * batch's bytes when it asks for the next lets the stream reuse the chunk (recycleOutput).
  */
-export async function* readLineBatches(stream: AsyncIterable<Buffer>, firstLine = 1, maxBytes = Infinity): AsyncGenerator<RawLine[]> {
+export async function* readLineBatches(
+  stream: AsyncIterable<Buffer>,
+  firstLine = 1,
+  maxBytes = Infinity,
+  release?: (chunk: Buffer) => void,
+): AsyncGenerator<RawLine[]> {
   let line = firstLine;
   let carry: Buffer[] = [];
   let carried = 0;
@@ -85,7 +94,7 @@ export async function* readLineBatches(stream: AsyncIterable<Buffer>, firstLine 
         carried = 0;
         batch.push({ line: line++, bytes: stripCr(bytes) });
       } else {
-        carry.push(chunk.subarray(from));
+        carry.push(release ? Buffer.from(chunk.subarray(from)) : chunk.subarray(from));
         carried += chunk.length - from;
       }
       if (nl === -1) break;
@@ -101,6 +110,7 @@ export async function* readLineBatches(stream: AsyncIterable<Buffer>, firstLine 
       }
     }
     if (batch.length) yield batch;
+    release?.(chunk);
   }
   if (skipped >= 0) yield [marker()];
   else if (carry.length) yield [{ line, bytes: stripCr(Buffer.concat(carry)) }];

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { BadInputError } from '@nextlong/core';
 import type { RawLine } from './line-reader.js';
 
@@ -14,7 +15,16 @@ export interface RecordOptions {
   shardId: string;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * A line's text, or undefined when its bytes are not valid UTF-8. The same as a fatal
+ * TextDecoder (which also drops a leading byte order mark), about a fifth cheaper on docs-a:
+ * simdutf validates, then the bytes are decoded once.
+ */
+export function decodeUtf8(b: Buffer): string | undefined {
+  if (!isUtf8(b)) return undefined;
+  const bom = b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  return b.toString('utf8', bom);
+}
 
 /**
  * The most bytes one JSONL line may have, from `--max-record-chars`: a text at the limit written
@@ -33,12 +43,8 @@ export function parseRecord(raw: RawLine, o: RecordOptions): DocRecord {
     const how = raw.overLimit === undefined ? '' : '; skipped while reading';
     throw new BadInputError('too_large', `line ${raw.line}: record of ${size} bytes is over ${limit} bytes (--max-record-chars ${o.maxRecordChars})${how}`);
   }
-  let s: string;
-  try {
-    s = utf8.decode(raw.bytes);
-  } catch {
-    throw new BadInputError('invalid_utf8', `line ${raw.line}: invalid UTF-8`);
-  }
+  const s = decodeUtf8(raw.bytes);
+  if (s === undefined) throw new BadInputError('invalid_utf8', `line ${raw.line}: invalid UTF-8`);
   let obj: unknown;
   try {
     obj = JSON.parse(s);

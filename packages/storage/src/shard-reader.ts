@@ -5,6 +5,7 @@ import { hasContent, readLineBatches } from './line-reader.js';
 import { readParquetFileShard } from './parquet-reader.js';
 import { maxLineBytes, parseRecord, type RecordOptions } from './records.js';
 import type { ShardItem, ShardSpec } from './shard-spec.js';
+import { recycleOutput } from './zstd-stream.js';
 
 export type { ShardItem } from './shard-spec.js';
 
@@ -29,7 +30,9 @@ export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'sha
   let ordinal = 0;
   let line = spec.lineStart;
   try {
-    lines: for await (const batch of readLineBatches(stream as AsyncIterable<Buffer>, firstLine, maxLineBytes(opts.maxRecordChars))) {
+    // each line's bytes are decoded (copied) before the next batch is asked for: the chunks can be recycled
+    const batches = readLineBatches(stream as AsyncIterable<Buffer>, firstLine, maxLineBytes(opts.maxRecordChars), recycleOutput);
+    lines: for await (const batch of batches) {
       for (const raw of batch) {
         line = raw.line + 1;
         if (raw.line < spec.lineStart) continue;
