@@ -122,6 +122,7 @@ console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));
 console.log(
   '\nscore: mean cosine of the placed negatives (nextlong) or of the added documents to the anchor (other methods);' +
+    '\n  with retriever bm25 (litelong-bm25) score and random are BM25 scores, not cosines;' +
     '\nrandom: the same anchor against random pool chunks/documents; hardness = score - random.' +
     "\nseconds: the run's total (manifest timings); tokens/s: output tokens per second of it.",
 );

@@ -1,5 +1,5 @@
 import type { Embedder } from '@nextlong/core';
-import { forEachRecord, type RecordFields, writeLine } from './stdin-records.js';
+import { forEachRecord, OutputClosedError, type RecordFields, writeLine } from './stdin-records.js';
 
 export interface EmbedOptions extends RecordFields {
   /** Texts handed to one embed() call (the run's embed step groups chunks the same way). */
@@ -28,7 +28,11 @@ export async function embedCommand(
     pending.push({ id, text });
     if (pending.length >= o.group) await flush();
   });
-  if (pending.length) await flush();
+  try {
+    if (pending.length) await flush();
+  } catch (e) {
+    if (!(e instanceof OutputClosedError)) throw e; // `| head` took what it wanted
+  }
   return bad ? 1 : 0;
 }
 

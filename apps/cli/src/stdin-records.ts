@@ -33,13 +33,50 @@ export async function forEachRecord(
       continue;
     }
     const idv = rec[o.idField];
-    await each(typeof idv === 'string' || typeof idv === 'number' ? String(idv) : `stdin:${raw.line}`, rec[o.textField] as string);
+    try {
+      await each(typeof idv === 'string' || typeof idv === 'number' ? String(idv) : `stdin:${raw.line}`, rec[o.textField] as string);
+    } catch (e) {
+      if (e instanceof OutputClosedError) break; // `nextlong chunk | head`: nobody reads the rest
+      throw e;
+    }
   }
   if (bad) err.write(`nextlong ${command}: ${bad} bad line(s) skipped\n`);
   return bad;
 }
 
-/** Writes a line to `out`, waiting for 'drain' when its buffer is full. */
+/** The reader of a filter's output went away (`nextlong embed | head`): the filter stops, as Unix tools do. */
+export class OutputClosedError extends Error {
+  constructor() {
+    super('output closed by its reader');
+  }
+}
+
+// a stream's first error: without a listener an EPIPE would crash the process with a stack trace
+const failed = new WeakMap<NodeJS.WritableStream, Error>();
+const watched = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * Writes a line to `out`, waiting for 'drain' when its buffer is full. Throws OutputClosedError
+ * once the reader has closed the pipe (EPIPE), or the stream's error.
+ */
 export async function writeLine(out: NodeJS.WritableStream, line: string): Promise<void> {
-  if (!out.write(`${line}\n`)) await new Promise((r) => out.once('drain', r));
+  if (!watched.has(out)) {
+    watched.add(out);
+    out.on('error', (e: NodeJS.ErrnoException) => failed.set(out, e.code === 'EPIPE' ? new OutputClosedError() : e));
+  }
+  let err = failed.get(out);
+  if (err) throw err;
+  if (!out.write(`${line}\n`)) {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('error', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('error', done);
+    });
+    err = failed.get(out);
+    if (err) throw err;
+  }
 }

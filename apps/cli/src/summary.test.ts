@@ -17,6 +17,15 @@ describe('run summary', () => {
     const text = formatSummary(manifest('s3://results/fleet/'));
     expect(text).toContain('s3://results/fleet/sequences/ (manifest: s3://results/fleet/manifest.json)');
   });
+  it('names BM25 scores and comparison-method document cosines for what they are', () => {
+    const base = manifest('out/run');
+    expect(formatSummary(base)).toContain('4 placed, mean cosine 0.8 vs random pool chunks 0.5');
+    expect(formatSummary({ ...base, config: { ...base.config, retriever: 'bm25' } })).toContain('mean BM25 score 0.8 vs random pool chunks 0.5');
+    const iclm = { ...base, config: { ...base.config, method: 'iclm' }, counts: { ...base.counts, documents_merged: 1 } } as Manifest;
+    expect(formatSummary(iclm)).toContain('mean cosine 0.8 to the anchor (iclm) vs random pool documents 0.5');
+    expect(formatSummary(iclm)).not.toContain('placed');
+    expect(formatSummary(iclm)).toContain('0 not sampled, 1 merged into sequences');
+  });
   it('joins a local output folder as a path', () => {
     expect(formatSummary(manifest('out/run'))).toContain('out/run/sequences/ (manifest: out/run/manifest.json)');
   });

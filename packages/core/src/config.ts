@@ -120,10 +120,21 @@ export type RunConfigInput = z.input<typeof RunConfigSchema>;
 export function parseRunConfig(raw: unknown): RunConfig {
   const r = RunConfigSchema.safeParse(raw);
   if (r.success) {
-    try {
-      parseBand(r.data.band, r.data.candidates); // the band must lie within the candidates
-    } catch (err) {
-      throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+    const d = r.data;
+    // a setting the chosen strategy never reads is refused, not silently ignored
+    if (d.method !== 'nextlong' && (d.selection !== 'topk' || d.retriever !== 'dense')) {
+      const [key, value] = d.selection !== 'topk' ? ['selection', d.selection] : ['retriever', d.retriever];
+      throw new ConfigError(`invalid configuration: ${key}: ${value} chooses negatives of method: nextlong, not method: ${d.method}`);
+    }
+    if (d.selection !== 'band' && d.band !== '256-512') {
+      throw new ConfigError(`invalid configuration: band: ${d.band} is read only with selection: band (selection is ${d.selection})`);
+    }
+    if (d.selection === 'band') {
+      try {
+        parseBand(d.band, d.candidates); // the band must lie within the candidates
+      } catch (err) {
+        throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+      }
     }
     // standard/knn/quest read the pool's documents from the index segments (README "Comparison methods")
     if (['standard', 'knn', 'quest'].includes(r.data.method) && r.data.vectors !== 'segments') {

@@ -58,7 +58,11 @@ export function sequenceParams(c: RunConfig, charsPerToken: number): SequencePar
     similarityCeiling: c.similarityCeiling,
     overfetch: c.overfetch,
     seed: c.seed,
-    selection: { selection: c.selection, candidates: c.candidates, band: parseBand(c.band, c.candidates) },
+    selection: {
+      selection: c.selection,
+      candidates: c.candidates,
+      band: c.selection === 'band' ? parseBand(c.band, c.candidates) : TOPK.band,
+    },
   };
 }
 

@@ -125,6 +125,9 @@ describe('sentence-transformers files', () => {
     expect(await loadError(dir)).toContain(`${st(dir)}: default_prompt_name "document" is not a key of prompts`);
     const broken = await folder((d) => writeFile(st(d), '{"prompts": '));
     expect(await loadError(broken)).toContain(`${st(broken)}: not valid JSON`);
+    // the parser quotes the text around the error: a newline there must not split the one-line message
+    const cut = await folder((d) => writeFile(st(d), '{"prompts": tru\n'));
+    expect((await loadError(cut)).split('\n')).toHaveLength(1);
   });
 
   test('tasks: unknown name, or a task for a folder without adapters', async () => {

@@ -63,7 +63,7 @@ function readJson(file: string): Json | undefined {
   try {
     v = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`model: ${file}: not valid JSON (${(err as Error).message})`);
+    throw new ConfigError(`model: ${file}: not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
   }
   if (typeof v !== 'object' || v === null) throw new ConfigError(`model: ${file}: expected a JSON object`);
   return v as Json;

@@ -66,7 +66,7 @@ function selectSeq(i) {
   var sq = D.sequences[i];
   renderList();
   while (detail.firstChild) detail.removeChild(detail.firstChild);
-  var info = 'meta document ' + sq.meta_doc_id + ' · ' + sq.num_tokens.toLocaleString('en-US') + ' tokens (' + sq.tokenizer + ') · placement ' + sq.placement +
+  var info = 'meta document ' + sq.meta_doc_id + ' · ' + sq.num_tokens.toLocaleString('en-US') + ' tokens (' + sq.tokenizer + ')' + (sq.placement ? ' · placement ' + sq.placement : '') +
     (sq.method ? ' · method ' + sq.method : '') + ' · shard ' + sq.shard + ', sequence #' + sq.ordinal + ' · ' + sq.segments.length + ' pieces';
   add(detail, h('h3', { id: 'seq-title' }, sq.id), h('p', { class: 'muted' }, info), strip(sq));
   add(detail, h('h3', {}, 'Meta-chunks in order, each with its own negatives'), h('div', { class: 'scroll short' }, groups(sq)));

@@ -36,6 +36,9 @@ export interface RunState {
   shards: ShardRow[];
   /** Merged synth stats of the done shards (score histograms are only here, not in the manifest). */
   synth: ShardStats;
+  /** Merged stats of the done embed shards and, once built, the index: the pool's counts before a manifest exists. */
+  pool: ShardStats;
+  index?: ShardStats;
   /** Sequence part keys of the done synth shards, in plan order. */
   parts: { shard: string; key: string; sequences: number }[];
 }
@@ -89,13 +92,20 @@ export async function readRunState(store: ObjectStore): Promise<RunState> {
     shards.push(row);
   }
   let embedDone = 0;
-  for (const s of plan.poolShards) if (await isDone(store, 'embed', s.id)) embedDone++;
+  const pool = emptyStats('embed', '*');
+  for (const s of plan.poolShards) {
+    if (!(await isDone(store, 'embed', s.id))) continue;
+    embedDone++;
+    mergeStats(pool, await readStats<ShardStats>(store, 'embed', s.id));
+  }
+  const indexDone = await isDone(store, 'index', 'index');
+  const index = indexDone ? await readStats<ShardStats>(store, 'index', 'index') : undefined;
   const progress = {
     embed: { done: embedDone, total: plan.poolShards.length },
-    index: { done: (await isDone(store, 'index', 'index')) ? 1 : 0, total: 1 },
+    index: { done: indexDone ? 1 : 0, total: 1 },
     synth: { done: synthDone, total: plan.inputShards.length },
   };
-  return { plan, manifest, progress, shards, synth, parts };
+  return { plan, manifest, progress, shards, synth, pool, index, parts };
 }
 
 /** Counts as the manifest has them, or as far as the done shards go for an unfinished run. */
@@ -106,12 +116,14 @@ export function countsOf(state: RunState): Manifest['counts'] {
     documents_read: s.documents_read,
     documents_rejected: s.documents_rejected,
     documents_unsampled: s.documents_unsampled,
-    chunks_indexed: 0,
+    documents_merged: s.documents_merged,
+    // the embed and index steps finish before synth starts: their counts are known before the manifest
+    chunks_indexed: state.index?.chunks_indexed ?? 0,
     sequences_written: s.sequences_written,
     sequences_discarded: { too_short: 0, ...s.sequences_discarded },
     output_tokens: s.output_tokens,
-    pool_documents_read: 0,
-    pool_documents_rejected: 0,
+    pool_documents_read: state.pool.documents_read,
+    pool_documents_rejected: state.pool.documents_rejected,
     duplicate_ids: s.rejects_by_reason.duplicate_id ?? 0,
   };
 }
