@@ -5,8 +5,8 @@
 //
 // Defaults: the demo corpus (demo/corpus) and out/paper/<condition>. Each condition is one
 // `nextlong run --config examples/paper/<condition>.yaml`; flags after `--` override the configs
-// (e.g. `-- --target-tokens 8192 --sequences 50`). Re-running resumes finished runs (their
-// timings are then those of the first run). Needs the built CLI (`npm run build`).
+// (e.g. `-- --target-tokens 8192 --sequences 50`). Re-running resumes finished runs (the
+// manifest is rewritten, so their seconds and tokens/s are then those of the quick re-run). Needs the built CLI (`npm run build`).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
