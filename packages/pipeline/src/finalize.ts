@@ -12,16 +12,19 @@ export interface Manifest {
   /** The data condition (`--method`); also in every record. */
   method: RunPlan['config']['method'];
   chars_per_token: number;
-  counts: {
-    documents_read: number;
-    documents_rejected: number;
-    documents_unsampled: number;
+  /** The shards' counts summed (see ShardStats), and the pool's own reads. */
+  counts: Pick<
+    ShardStats,
+    | 'documents_read'
+    | 'documents_rejected'
+    | 'documents_unsampled'
+    | 'chunks_indexed'
+    | 'sequences_written'
+    | 'sequences_discarded'
+    | 'output_tokens'
+  > & {
     /** `iclm`: documents placed in a sequence anchored by another (0 for the other methods). */
     documents_merged?: number;
-    chunks_indexed: number;
-    sequences_written: number;
-    sequences_discarded: Record<string, number>;
-    output_tokens: number;
     pool_documents_read: number;
     pool_documents_rejected: number;
     /** Records rejected as `duplicate_id` (a later occurrence of an id; input and a separate pool). */
