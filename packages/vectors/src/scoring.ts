@@ -18,6 +18,39 @@ export interface ScoredRows {
   score(key: number, q: Float32Array): number;
   /** Calls `visit(key, score)` for every row, by ascending key. */
   scan(q: Float32Array, visit: (key: number, score: number) => void): void;
+  /** Writes the exact score of row `keys[i]` to `out[i]` for i < n (each equal to `score`). */
+  scoreKeys(q: Float32Array, keys: Uint32Array, n: number, out: Float64Array): void;
+}
+
+/**
+ * Scores of rows `keys[0..n-1]` of the in-memory `vectors` into `out`. Four rows share one pass
+ * over `q` (independent sums: the CPU overlaps them and their cache misses); each row's sum is
+ * still accumulated in float64 in index order, so every value equals `dotAt` bit for bit.
+ */
+export function dotRows(vectors: Float32Array, dim: number, q: Float32Array, keys: Uint32Array, n: number, out: Float64Array): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const b0 = keys[i] * dim;
+    const b1 = keys[i + 1] * dim;
+    const b2 = keys[i + 2] * dim;
+    const b3 = keys[i + 3] * dim;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = 0; j < dim; j++) {
+      const x = q[j];
+      s0 += vectors[b0 + j] * x;
+      s1 += vectors[b1 + j] * x;
+      s2 += vectors[b2 + j] * x;
+      s3 += vectors[b3 + j] * x;
+    }
+    out[i] = s0;
+    out[i + 1] = s1;
+    out[i + 2] = s2;
+    out[i + 3] = s3;
+  }
+  for (; i < n; i++) out[i] = dotAt(vectors, keys[i] * dim, q);
 }
 
 /** Best first: descending score, ties by ascending key (DESIGN §3.4). */
@@ -30,21 +63,33 @@ export interface Ranked {
   score: number;
 }
 
-/** Re-scores `candidates` exactly, drops `skip`ped ones, ranks them and keeps the best `limit`. */
+/**
+ * Re-scores `candidates[0..count-1]` exactly, drops `skip`ped ones, ranks them and keeps the best
+ * `limit`. Works on typed arrays (the candidate keys are compacted in place) and sorts candidate
+ * positions with the same comparisons as `compareRanked`, so the ranking is the same as sorting
+ * `Ranked` objects.
+ */
 export function rescore(
   rows: ScoredRows,
   q: Float32Array,
-  candidates: ArrayLike<number>,
+  candidates: Uint32Array,
+  count: number,
   limit: number,
   skip: (key: number) => boolean,
 ): Ranked[] {
-  const out: Ranked[] = [];
-  for (let i = 0; i < candidates.length; i++) {
+  let n = 0;
+  for (let i = 0; i < count; i++) {
     const key = candidates[i];
-    if (!skip(key)) out.push({ key, score: rows.score(key, q) });
+    if (!skip(key)) candidates[n++] = key;
   }
-  out.sort(compareRanked);
-  if (out.length > limit) out.length = limit;
+  const scores = new Float64Array(n);
+  rows.scoreKeys(q, candidates, n, scores);
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) order.push(i);
+  order.sort((a, b) => scores[b] - scores[a] || candidates[a] - candidates[b]);
+  const keep = Math.min(n, limit);
+  const out: Ranked[] = new Array(keep);
+  for (let i = 0; i < keep; i++) out[i] = { key: candidates[order[i]], score: scores[order[i]] };
   return out;
 }
 

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { textHash, type ChunkPoint } from '@nextlong/core';
 import { buildSegmentsIndex } from './segments-build.js';
 import { openSegmentsIndex, type SegmentsVectorIndex } from './segments-index.js';
@@ -111,6 +112,14 @@ describe('SegmentsVectorIndex', () => {
     } finally {
       await multi.close();
     }
+  });
+
+  test('a query typed array from another realm (vm context) searches like a local one', async () => {
+    const q = pool.points[7].vector;
+    const foreign = runInNewContext('new Float32Array(16)') as Float32Array;
+    foreign.set(q);
+    expect(foreign instanceof Float32Array).toBe(false);
+    expect(await ix.search([foreign], 12, 'x')).toEqual(await ix.search([q], 12, 'x'));
   });
 
   test('vectors read on demand score and rank exactly as vectors held in memory', async () => {

@@ -111,6 +111,12 @@ async function localFiles(store: ObjectStore, desc: IndexDescriptor, raw: Uint8A
   return files;
 }
 
+/** One query's candidate keys from every partition: `keys[0..count-1]`. */
+interface Candidates {
+  keys: Uint32Array;
+  count: number;
+}
+
 /** The `segments` backend's searcher (DESIGN §2): HNSW candidates, exact re-scoring, texts on demand. */
 export class SegmentsVectorIndex implements VectorSearcher {
   readonly size: number;
@@ -165,14 +171,17 @@ export class SegmentsVectorIndex implements VectorSearcher {
         }
         const candidates = this.candidates(graphs, queries.slice(start, end), limit + excludedCount);
         for (let i = start; i < end; i++) {
-          const list = rescore(vectors, queries[i], candidates[i - start], limit, skip);
+          const c = candidates[i - start];
+          const list = rescore(vectors, queries[i], c.keys, c.count, limit, skip);
           // HNSW can come back short (a poorly connected graph region): brute force instead.
           ranked[i] = list.length < want ? exactly(queries[i]) : list;
         }
       },
       signal,
     );
-    return ranked.map((list) => list.map((r) => this.hit(r)));
+    // One doc id string per document per call: neighbours cluster in few documents.
+    const ids = new Map<number, string>();
+    return ranked.map((list) => list.map((r) => this.hit(r, ids)));
   }
 
   /** Ordinal of document `docId` among the indexed ones (-1 when it has no chunk here). */
@@ -191,9 +200,15 @@ export class SegmentsVectorIndex implements VectorSearcher {
     return this.hit({ key, score });
   }
 
-  private hit({ key, score }: Ranked): Hit {
+  private hit({ key, score }: Ranked, ids?: Map<number, string>): Hit {
     const { table, docIds } = this.data;
-    return { key, docId: docIds.id(table.docOrds[key]), chunk: table.chunks[key], score, hash: table.hashes[key] };
+    const ord = table.docOrds[key];
+    let docId = ids?.get(ord);
+    if (docId === undefined) {
+      docId = docIds.id(ord);
+      ids?.set(ord, docId);
+    }
+    return { key, docId, chunk: table.chunks[key], score, hash: table.hashes[key] };
   }
 
   /**
@@ -201,14 +216,20 @@ export class SegmentsVectorIndex implements VectorSearcher {
    * excluded doc's chunk count, so dropping them never shortens the list). Partitions hold
    * disjoint keys; the exact re-scoring ranks the union, so the merge is by exact score.
    */
-  private candidates(graphs: Graph[], batch: Float32Array[], k: number): number[][] {
-    const out: number[][] = batch.map(() => []);
+  private candidates(graphs: Graph[], batch: Float32Array[], k: number): Candidates[] {
+    const cap = graphs.reduce((n, g) => n + Math.min(g.count, k), 0);
+    const out: Candidates[] = batch.map(() => ({ keys: new Uint32Array(cap), count: 0 }));
     for (const g of graphs) {
       if (g.count === 0) continue;
-      const res = g.index.search(batch, Math.min(g.count, k), this.threads) as BatchMatches | Matches;
+      const kk = Math.min(g.count, k);
+      // Always an array: usearch copies it into its own Float32Array, where a query typed array
+      // from another realm (a vm context, a worker's buffer) would fail its instanceof check.
+      const res = g.index.search(batch, kk, this.threads) as BatchMatches | Matches;
       for (let i = 0; i < batch.length; i++) {
-        const m = 'counts' in res ? res.get(i) : res;
-        for (const key of m.keys) out[i].push(Number(key));
+        // Read the batch's flat arrays in place (BatchMatches.get copies each query's slice).
+        const [keys, from, n] = 'counts' in res ? [res.keys, i * kk, Number(res.counts[i])] : [res.keys, 0, res.keys.length];
+        const c = out[i];
+        for (let j = 0; j < n; j++) c.keys[c.count++] = Number(keys[from + j]);
       }
     }
     return out;

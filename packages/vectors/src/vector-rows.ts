@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { dotAt, type ScoredRows } from './scoring.js';
+import { dotAt, dotRows, type ScoredRows } from './scoring.js';
 
 /** Bytes read at once by a full scan (brute-force search). */
 const SCAN_BLOCK_BYTES = 1 << 20;
@@ -67,6 +67,11 @@ export class VectorRows implements ScoredRows {
     if (this.whole) return dotAt(this.whole, key * this.dim, q);
     this.read(this.row, key, 1);
     return dotAt(this.row, 0, q);
+  }
+
+  scoreKeys(q: Float32Array, keys: Uint32Array, n: number, out: Float64Array): void {
+    if (this.whole) dotRows(this.whole, this.dim, q, keys, n, out);
+    else for (let i = 0; i < n; i++) out[i] = this.score(keys[i], q);
   }
 
   scan(q: Float32Array, visit: (key: number, score: number) => void): void {
