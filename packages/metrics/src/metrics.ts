@@ -52,128 +52,71 @@ export type ShardState = (typeof SHARD_STATES)[number];
 export const QUEUE_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
 
-const buckets = (b: readonly number[]): number[] => [...b];
+// One registration each: the name (the contract), its help, label names and, for histograms, buckets.
+const counter = <L extends string = string>(name: string, help: string, labelNames: readonly L[] = []) =>
+  new Counter<L>({ name, help, labelNames, registers: [registry] });
+const gauge = <L extends string = string>(name: string, help: string, labelNames: readonly L[] = []) =>
+  new Gauge<L>({ name, help, labelNames, registers: [registry] });
+const histogram = <L extends string = string>(name: string, help: string, buckets: readonly number[], labelNames: readonly L[] = []) =>
+  new Histogram<L>({ name, help, labelNames, buckets: [...buckets], registers: [registry] });
 
 /** Every NExtLong metric, typed by its label names. */
 export const metrics = {
-  documentsRead: new Counter<'stage'>({
-    name: 'nextlong_documents_read_total',
-    help: 'Documents read from input, by pipeline stage.',
-    labelNames: ['stage'],
-    registers: [registry],
-  }),
-  documentsRejected: new Counter<'stage' | 'reason'>({
-    name: 'nextlong_documents_rejected_total',
-    help: 'Documents rejected (written to rejects), by stage and reason.',
-    labelNames: ['stage', 'reason'],
-    registers: [registry],
-  }),
-  chunksEmbedded: new Counter({
-    name: 'nextlong_chunks_embedded_total',
-    help: 'Chunks embedded.',
-    registers: [registry],
-  }),
-  embedBatchSeconds: new Histogram({
-    name: 'nextlong_embed_batch_seconds',
-    help: 'Time to embed one batch of chunks, in seconds.',
-    buckets: buckets(LATENCY_BUCKETS_SECONDS),
-    registers: [registry],
-  }),
-  vectorUpsertSeconds: new Histogram({
-    name: 'nextlong_vector_upsert_seconds',
-    help: 'Time of one vector index upsert call, in seconds.',
-    buckets: buckets(LATENCY_BUCKETS_SECONDS),
-    registers: [registry],
-  }),
-  vectorSearchSeconds: new Histogram({
-    name: 'nextlong_vector_search_seconds',
-    help: 'Time of one vector index search call, in seconds.',
-    buckets: buckets(LATENCY_BUCKETS_SECONDS),
-    registers: [registry],
-  }),
-  uploadSeconds: new Histogram({
-    name: 'nextlong_upload_seconds',
-    help: 'Time of one object store write (output part or index segment), in seconds.',
-    buckets: buckets(LATENCY_BUCKETS_SECONDS),
-    registers: [registry],
-  }),
-  sequencesWritten: new Counter({
-    name: 'nextlong_sequences_written_total',
-    help: 'Synthesized long-context sequences written to output.',
-    registers: [registry],
-  }),
-  sequencesDiscarded: new Counter<'reason'>({
-    name: 'nextlong_sequences_discarded_total',
-    help: 'Sequences discarded before output, by reason.',
-    labelNames: ['reason'],
-    registers: [registry],
-  }),
-  outputTokens: new Counter({
-    name: 'nextlong_output_tokens_total',
-    help: 'Tokens in written output sequences.',
-    registers: [registry],
-  }),
-  negativeScore: new Histogram({
-    name: 'nextlong_negative_score',
-    help: 'Cosine similarity of each selected hard negative to its query chunk.',
-    buckets: buckets(COSINE_BUCKETS),
-    registers: [registry],
-  }),
-  shards: new Gauge<'stage' | 'state'>({
-    name: 'nextlong_shards',
-    help: 'Shards by stage and state (pending, active, done, failed).',
-    labelNames: ['stage', 'state'],
-    registers: [registry],
-  }),
-  shardSeconds: new Histogram<'stage'>({
-    name: 'nextlong_shard_seconds',
-    help: 'Time to process one shard, by stage, in seconds.',
-    labelNames: ['stage'],
-    buckets: buckets(SHARD_BUCKETS_SECONDS),
-    registers: [registry],
-  }),
-  shardRetries: new Counter<'stage'>({
-    name: 'nextlong_shard_retries_total',
-    help: 'Shard attempts retried after a retryable failure, by stage.',
-    labelNames: ['stage'],
-    registers: [registry],
-  }),
-  jobsStalled: new Counter<'stage'>({
-    name: 'nextlong_jobs_stalled_total',
-    help: 'Queue jobs detected as stalled (worker lost its lock), by stage.',
-    labelNames: ['stage'],
-    registers: [registry],
-  }),
-  queueJobs: new Gauge<'queue' | 'state'>({
-    name: 'nextlong_queue_jobs',
-    help: 'Jobs in each queue by state (waiting, active, completed, failed, delayed).',
-    labelNames: ['queue', 'state'],
-    registers: [registry],
-  }),
-  retries: new Counter<'target' | 'reason'>({
-    name: 'nextlong_retries_total',
-    help: 'Retries of remote calls and shards, by target (s3, qdrant, redis, input, shard) and reason.',
-    labelNames: ['target', 'reason'],
-    registers: [registry],
-  }),
-  workers: new Gauge<'stage'>({
-    name: 'nextlong_workers',
-    help: 'Fleet workers connected to the queue of each stage, as seen by the coordinator.',
-    labelNames: ['stage'],
-    registers: [registry],
-  }),
-  shardsOverdue: new Gauge<'stage'>({
-    name: 'nextlong_shards_overdue',
-    help: 'Shards in progress far longer than the stage usually takes (watchdog), by stage.',
-    labelNames: ['stage'],
-    registers: [registry],
-  }),
-  runInfo: new Gauge<'run_id'>({
-    name: 'nextlong_run_info',
-    help: 'Always 1; the run_id label names the run this process works on.',
-    labelNames: ['run_id'],
-    registers: [registry],
-  }),
+  documentsRead: counter<'stage'>('nextlong_documents_read_total', 'Documents read from input, by pipeline stage.', ['stage']),
+  documentsRejected: counter<'stage' | 'reason'>(
+    'nextlong_documents_rejected_total',
+    'Documents rejected (written to rejects), by stage and reason.',
+    ['stage', 'reason'],
+  ),
+  chunksEmbedded: counter('nextlong_chunks_embedded_total', 'Chunks embedded.'),
+  embedBatchSeconds: histogram('nextlong_embed_batch_seconds', 'Time to embed one batch of chunks, in seconds.', LATENCY_BUCKETS_SECONDS),
+  vectorUpsertSeconds: histogram(
+    'nextlong_vector_upsert_seconds',
+    'Time of one vector index upsert call, in seconds.',
+    LATENCY_BUCKETS_SECONDS,
+  ),
+  vectorSearchSeconds: histogram(
+    'nextlong_vector_search_seconds',
+    'Time of one vector index search call, in seconds.',
+    LATENCY_BUCKETS_SECONDS,
+  ),
+  uploadSeconds: histogram(
+    'nextlong_upload_seconds',
+    'Time of one object store write (output part or index segment), in seconds.',
+    LATENCY_BUCKETS_SECONDS,
+  ),
+  sequencesWritten: counter('nextlong_sequences_written_total', 'Synthesized long-context sequences written to output.'),
+  sequencesDiscarded: counter<'reason'>('nextlong_sequences_discarded_total', 'Sequences discarded before output, by reason.', ['reason']),
+  outputTokens: counter('nextlong_output_tokens_total', 'Tokens in written output sequences.'),
+  negativeScore: histogram(
+    'nextlong_negative_score',
+    'Cosine similarity of each selected hard negative to its query chunk.',
+    COSINE_BUCKETS,
+  ),
+  shards: gauge<'stage' | 'state'>('nextlong_shards', 'Shards by stage and state (pending, active, done, failed).', ['stage', 'state']),
+  shardSeconds: histogram<'stage'>('nextlong_shard_seconds', 'Time to process one shard, by stage, in seconds.', SHARD_BUCKETS_SECONDS, [
+    'stage',
+  ]),
+  shardRetries: counter<'stage'>('nextlong_shard_retries_total', 'Shard attempts retried after a retryable failure, by stage.', ['stage']),
+  jobsStalled: counter<'stage'>('nextlong_jobs_stalled_total', 'Queue jobs detected as stalled (worker lost its lock), by stage.', [
+    'stage',
+  ]),
+  queueJobs: gauge<'queue' | 'state'>('nextlong_queue_jobs', 'Jobs in each queue by state (waiting, active, completed, failed, delayed).', [
+    'queue',
+    'state',
+  ]),
+  retries: counter<'target' | 'reason'>(
+    'nextlong_retries_total',
+    'Retries of remote calls and shards, by target (s3, qdrant, redis, input, shard) and reason.',
+    ['target', 'reason'],
+  ),
+  workers: gauge<'stage'>('nextlong_workers', 'Fleet workers connected to the queue of each stage, as seen by the coordinator.', ['stage']),
+  shardsOverdue: gauge<'stage'>(
+    'nextlong_shards_overdue',
+    'Shards in progress far longer than the stage usually takes (watchdog), by stage.',
+    ['stage'],
+  ),
+  runInfo: gauge<'run_id'>('nextlong_run_info', 'Always 1; the run_id label names the run this process works on.', ['run_id']),
 };
 
 export type Metrics = typeof metrics;

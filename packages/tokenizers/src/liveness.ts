@@ -1,3 +1,4 @@
+import { bisect } from './bisect.js';
 import { UnsupportedPattern, type Node } from './pattern.js';
 import type { Ranges } from './unicode-16.js';
 
@@ -129,14 +130,5 @@ function isHigh(c: number): boolean {
 }
 
 function contains(ranges: Ranges, cp: number): boolean {
-  let lo = 0;
-  let hi = ranges.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const r = ranges[mid]!;
-    if (cp < r[0]) hi = mid - 1;
-    else if (cp > r[1]) lo = mid + 1;
-    else return true;
-  }
-  return false;
+  return bisect(ranges.length, (i) => (cp < ranges[i]![0] ? -1 : cp > ranges[i]![1] ? 1 : 0)) >= 0;
 }

@@ -1,4 +1,5 @@
 import type { Tokenizer } from '@nextlong/core';
+import { bisect } from './bisect.js';
 import { Liveness } from './liveness.js';
 import { parsePattern, UnsupportedPattern } from './pattern.js';
 import { toJsSource } from './pattern-source.js';
@@ -177,16 +178,7 @@ function isWellFormed(s: string): boolean {
 
 /** Index of the pre-token starting at `pos` (starts without its final length), or -1. */
 function matchAt(starts: Uint32Array, pos: number): number {
-  let lo = 0;
-  let hi = starts.length - 2;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const s = starts[mid]!;
-    if (s < pos) lo = mid + 1;
-    else if (s > pos) hi = mid - 1;
-    else return mid;
-  }
-  return -1;
+  return bisect(starts.length - 1, (i) => pos - starts[i]!);
 }
 
 /** A bounded map: when the newer generation is full it becomes the older one; hits in the older move up. */
