@@ -68,7 +68,7 @@ export const RunConfigSchema = z
     embedVariant: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _ (model_<variant>.onnx)').optional(),
     /** onnxruntime intra-op threads per session; 0 = onnxruntime's default. */
     embedThreads: z.number().int().min(0).default(1),
-    /** HNSW parameters of the segments index (bench/README.md `ann`: M 16, ef 512 → recall@512 0.977, 11× exact wall, 9× CPU). */
+    /** HNSW parameters of the segments index (bench/README.md `ann`: M 16, ef 512 → recall@512 0.977, 10.4× exact wall, 9.5× CPU on a loaded 2-core VM). */
     hnswConnectivity: z.number().int().min(2).default(16),
     hnswExpansionAdd: z.number().int().min(8).default(128),
     hnswExpansionSearch: z.number().int().min(8).default(512),
