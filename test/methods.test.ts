@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   groupSegments,
@@ -10,7 +9,7 @@ import {
   type RunConfig,
 } from '@nextlong/core';
 import { runLocal, type Manifest } from '@nextlong/pipeline';
-import { fixturePath, readPartBytes, readSequences, tempDir } from '@nextlong/testing';
+import { fixturePath, fixtureTexts, readPartBytes, readSequences, tempDir } from '@nextlong/testing';
 import { get_encoding } from 'tiktoken';
 
 /**
@@ -20,13 +19,7 @@ import { get_encoding } from 'tiktoken';
 const T = 2048;
 const CHUNK = 2048;
 
-const docs = new Map(
-  (await readFile(fixturePath('docs-a.slice.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { id: string; text: string })
-    .map((d) => [d.id, d.text]),
-);
+const docs = await fixtureTexts('docs-a.slice.jsonl');
 const chunksOf = (id: string) => groupSegments(docs.get(id)!, CHUNK);
 
 function config(out: string, extra: Partial<RunConfig>): RunConfig {

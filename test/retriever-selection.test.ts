@@ -2,19 +2,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { codePointLength, parseRunConfig, sliceCodePoints, termsOf, type RunConfig } from '@nextlong/core';
 import { runLocal } from '@nextlong/pipeline';
-import { fixturePath, readPartBytes, readSequences, tempDir } from '@nextlong/testing';
+import { fixturePath, fixtureTexts, readPartBytes, readSequences, tempDir } from '@nextlong/testing';
 import { loadTokenizer } from '@nextlong/tokenizers';
 
 /** `--selection` and `--retriever bm25` through the local executor on real text (test/fixtures/docs-a.slice.jsonl). */
 
 const T = 4096;
-const docs = new Map(
-  (await readFile(fixturePath('docs-a.slice.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { id: string; text: string })
-    .map((d) => [d.id, d.text]),
-);
+const docs = await fixtureTexts('docs-a.slice.jsonl');
 const tok = loadTokenizer('llama3');
 
 function config(out: string, extra: Partial<RunConfig> = {}): RunConfig {
