@@ -20,6 +20,7 @@
  *   BENCH_SCALE_THREADS=1,2         thread counts of the index rebuilds ('' skips them)
  *   BENCH_SCALE_ENCODER=1           0 skips the transformer measurement
  *   BENCH_SCALE_DIM=1024            the smallest pool rebuilt at this dimension (bench/lib/dim-probe.js); 0 skips
+ *   BENCH_SCALE_ARGS=''             more `nextlong run` flags, space-separated (e.g. '--index-partition-chunks 16384')
  * Linux only (reads /proc).
  */
 import { spawn } from 'node:child_process';
@@ -45,6 +46,7 @@ const CONCURRENCY = Number(env('BENCH_SCALE_CONCURRENCY', 1));
 const THREADS = list(env('BENCH_SCALE_THREADS', '1,2'));
 const ENCODER = env('BENCH_SCALE_ENCODER', '1') !== '0';
 const PROBE_DIM = Number(env('BENCH_SCALE_DIM', 1024));
+const EXTRA_ARGS = env('BENCH_SCALE_ARGS', '').split(' ').filter(Boolean);
 
 const f = (x, d = 1) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
 const mb = (kb) => `${f(kb / 1024, 0)} MB`;
@@ -67,7 +69,7 @@ function phaseOf(out) {
 async function runCli(corpusFile, poolFiles, tmpRoot) {
   const out = mkdtempSync(path.join(tmpRoot, 'run-'));
   const args = [CLI, 'run', '--input', corpusFile, ...poolFiles.flatMap((p) => ['--pool', p]), '--out', out];
-  args.push('--sequences', String(SEQUENCES), '--target-tokens', String(TARGET), '--concurrency', String(CONCURRENCY), '--quiet');
+  args.push('--sequences', String(SEQUENCES), '--target-tokens', String(TARGET), '--concurrency', String(CONCURRENCY), '--quiet', ...EXTRA_ARGS);
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, NEXTLONG_INDEX_THREADS: '1' },
@@ -86,12 +88,18 @@ async function runCli(corpusFile, poolFiles, tmpRoot) {
   return { out, manifest, wall, procs, load };
 }
 
-/** The run's index settings (config defaults) with `threads` build threads. */
+/** A numeric flag of BENCH_SCALE_ARGS, if given. */
+function argValue(flag) {
+  const i = EXTRA_ARGS.indexOf(flag);
+  return i >= 0 ? Number(EXTRA_ARGS[i + 1]) : undefined;
+}
+
+/** The run's index settings (config defaults, or BENCH_SCALE_ARGS) with `threads` build threads. */
 const buildOptions = (threads) => ({
   connectivity: configDefault('hnswConnectivity'),
   expansionAdd: configDefault('hnswExpansionAdd'),
   expansionSearch: configDefault('hnswExpansionSearch'),
-  partitionChunks: configDefault('indexPartitionChunks'),
+  partitionChunks: argValue('--index-partition-chunks') ?? configDefault('indexPartitionChunks'),
   threads,
 });
 
@@ -157,7 +165,7 @@ function notes(sums, rebuilds, encoder, dimProbe) {
   }
   for (const [size, rs] of rebuilds) {
     lines.push(
-      `${size}× index rebuild (same segments, ${configDefault('indexPartitionChunks')} chunks per partition): ` +
+      `${size}× index rebuild (same segments, ${buildOptions(1).partitionChunks} chunks per partition): ` +
         rs
           .map((b) => `${b.threads} thread(s) ${f(b.seconds)} s wall / ${f(b.cpuSeconds)} s CPU = ${f(b.chunks / b.seconds, 0)} chunks/s`)
           .join('; '),

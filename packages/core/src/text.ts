@@ -1,7 +1,11 @@
 /** Unicode code point helpers: every offset and length in our records counts code points. */
 
+/** Any surrogate code unit: found by the regex engine without a loop here (at once on one-byte strings). */
+const SURROGATE = /[\ud800-\udfff]/;
+
 /** Number of code points in `s[from, to)` (UTF-16 surrogate pairs count once). */
 export function codePointLength(s: string, from = 0, to = s.length): number {
+  if (from === 0 && to === s.length && !SURROGATE.test(s)) return s.length;
   let n = to - from;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);

@@ -32,6 +32,31 @@ describe('utf16IndexOfUtf8Offset', () => {
       0, 1, 1, 2, 2, 2, 3, 3, 3, 3, 5, 6, 6,
     ]);
   });
+
+  // The walk from the end (cuts past half the text) must land where a walk from the start does,
+  // lone and paired surrogates included; the reference is the definition, code point by code point.
+  test('equals the boundary found from the start, for every offset', () => {
+    const unit = fc.constantFrom('a', '\n', 'é', '中', '😀', '\ud800', '\udc00', '\ud83d', ' ');
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 40 }), (units) => {
+        const s = units.join('');
+        const ends: number[] = [0];
+        const widths: number[] = [];
+        for (let i = 0; i < s.length;) {
+          const c = s.charCodeAt(i);
+          const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) <= 0xdfff;
+          widths.push(pair ? 4 : c < 0x80 ? 1 : c < 0x800 ? 2 : 3);
+          i += pair ? 2 : 1;
+          ends.push(i);
+        }
+        for (let b = 0, at = 0, k = 0; b <= utf8(s) + 1; b++) {
+          while (k < widths.length && at + widths[k]! <= b) at += widths[k++]!;
+          expect(utf16IndexOfUtf8Offset(s, b)).toBe(ends[k]);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe.each(['llama3', 'cl100k', 'o200k'])('%s prefixEnd', (name) => {

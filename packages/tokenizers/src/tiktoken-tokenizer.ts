@@ -60,6 +60,15 @@ export class TiktokenTokenizer implements Tokenizer {
 
 /** UTF-16 index where the first `bytes` UTF-8 bytes of `text` end, rounded down to a code point. */
 export function utf16IndexOfUtf8Offset(text: string, bytes: number): number {
+  // A cut near the end (the usual one: a sequence a little over its target) walks back from
+  // the end instead of over the whole text. Byte counts agree: Buffer.byteLength, like the
+  // walks, counts a lone surrogate as the 3 bytes of U+FFFD.
+  const total = Buffer.byteLength(text, 'utf8');
+  if (bytes >= total) return text.length;
+  return total - bytes < bytes ? backward(text, bytes, total) : forward(text, bytes);
+}
+
+function forward(text: string, bytes: number): number {
   let b = 0;
   let i = 0;
   while (i < text.length) {
@@ -77,6 +86,27 @@ export function utf16IndexOfUtf8Offset(text: string, bytes: number): number {
     i += units;
   }
   return i;
+}
+
+/** The same boundary from the end: step back whole code points while past `bytes`. */
+function backward(text: string, bytes: number, total: number): number {
+  let b = total;
+  let i = text.length;
+  while (b > bytes) {
+    const c = text.charCodeAt(i - 1);
+    if (c < 0x80) b -= 1;
+    else if (c < 0x800) b -= 2;
+    else if (isLow(c) && i >= 2 && isHigh(text.charCodeAt(i - 2))) {
+      b -= 4;
+      i--;
+    } else b -= 3;
+    i--;
+  }
+  return i;
+}
+
+function isHigh(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
 }
 
 function isLow(c: number): boolean {
