@@ -1,4 +1,5 @@
 import type { Tokenizer } from '@nextlong/core';
+import { fastSplitFor, type FastSplit } from './ascii-split.js';
 import { bisect } from './bisect.js';
 import { Liveness } from './liveness.js';
 import { parsePattern, UnsupportedPattern } from './pattern.js';
@@ -34,12 +35,15 @@ export class CachedTokenizer implements Tokenizer {
   private readonly pieces = new Generations<PieceInfo | null>(PIECE_TOKENS_PER_GENERATION);
   /** Texts that went to tiktoken whole (a pre-token that is not one by itself): for tests and logs. */
   slowPaths = 0;
+  /** The pattern run by hand where it can be (ascii-split.ts), before the regex. */
+  private readonly fast?: FastSplit;
 
   constructor(
     readonly raw: TiktokenTokenizer,
     private readonly pattern: string,
   ) {
     this.name = raw.name;
+    this.fast = fastSplitFor(pattern);
   }
 
   /** False when the pattern is outside what pattern.ts runs exactly: then every text goes to tiktoken whole. */
@@ -105,11 +109,9 @@ export class CachedTokenizer implements Tokenizer {
 
   /** Splits one pre-token at `pos` and appends its ids; the end, or -1 where only tiktoken can say. */
   private step(text: string, pos: number, out: IdBuffer): number {
-    const sticky = this.engine!.sticky;
-    sticky.lastIndex = pos;
+    const end = this.preTokenEnd(text, pos);
     // a gap (the pattern skips a character) or an empty match: tiktoken's own loop decides
-    if (!sticky.test(text) || sticky.lastIndex === pos) return -1;
-    const end = sticky.lastIndex;
+    if (end <= pos) return -1;
     const ids = this.preTokenIds(text.slice(pos, end));
     if (ids === undefined) return -1;
     if (typeof ids === 'number') out.push(ids);
@@ -117,12 +119,19 @@ export class CachedTokenizer implements Tokenizer {
     return end;
   }
 
+  /** Where the pre-token at pos ends (≤ pos: no match there). */
+  private preTokenEnd(text: string, pos: number): number {
+    const end = this.fast ? this.fast(text, pos) : -1;
+    if (end >= 0) return end;
+    const sticky = this.engine!.sticky;
+    sticky.lastIndex = pos;
+    return sticky.test(text) ? sticky.lastIndex : -1;
+  }
+
   private preTokenIds(piece: string): number | Uint32Array | undefined {
     const hit = this.preTokens.get(piece);
     if (hit !== undefined) return hit;
-    const sticky = this.engine!.sticky;
-    sticky.lastIndex = 0;
-    if (!sticky.test(piece) || sticky.lastIndex !== piece.length) return undefined;
+    if (this.preTokenEnd(piece, 0) !== piece.length) return undefined;
     const ids = this.raw.encode(piece);
     const v = ids.length === 1 ? ids[0]! : ids;
     this.preTokens.set(piece, v, 1);
