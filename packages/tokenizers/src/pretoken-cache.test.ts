@@ -96,6 +96,8 @@ function propertyEqualsRaw(tok: Tokenizer, runs: number) {
   fc.assert(
     fc.property(joined, (parts) => {
       const want = ids(raw.encode(parts.join('')));
+      expect(ids(cached.encode(parts.join('')))).toEqual(want);
+      expect(cached.count(parts.join(''))).toBe(want.length);
       expect(ids(cached.encodeParts(parts))).toEqual(want);
       // again, with every piece now cached
       expect(ids(cached.encodeParts(parts))).toEqual(want);
