@@ -24,6 +24,8 @@
  *   BENCH_ANN_M=8,16,32             connectivity values (built with the default expansionAdd)
  *   BENCH_ANN_EF_ADD=64,128,256     expansionAdd values (built with the default connectivity)
  *   BENCH_ANN_EF=512,768,1024       expansionSearch values, searched on every build
+ *   BENCH_ANN_TYPES=f32             stored vector types (f32,f16,i8), each built over the same grid;
+ *                                   recall is always against f32's exact top k (f32 is built too)
  *   BENCH_ANN_BUILD_OPTS='{...}'    extra buildSegmentsIndex options (JSON), e.g. partitioning
  *   BENCH_ANN_OPEN_OPTS='{...}'     extra openSegmentsIndex options (JSON)
  */
@@ -47,6 +49,8 @@ const K = Number(env('BENCH_ANN_K', 512));
 const M_LIST = list(env('BENCH_ANN_M', '8,16,32'));
 const EF_ADD_LIST = list(env('BENCH_ANN_EF_ADD', '64,128,256'));
 const EF = list(env('BENCH_ANN_EF', '512,768,1024'));
+// f32 first: its exact search is the truth every type's recall is measured against.
+const TYPES = ['f32', ...new Set(String(env('BENCH_ANN_TYPES', 'f32')).split(',').map((t) => t.trim()))].filter((t, i, a) => t && a.indexOf(t) === i);
 const BUILD_OPTS = json('BENCH_ANN_BUILD_OPTS');
 const OPEN_OPTS = json('BENCH_ANN_OPEN_OPTS');
 const RECALL_GOAL = 0.95;
@@ -137,23 +141,40 @@ export default async function annBench({ corpus }) {
   process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
   const builds = [];
-  for (const [m, efAdd] of buildGrid()) {
-    const store = new FsObjectStore(path.join(tmp, `m${m}-a${efAdd}`));
-    const segments = await writePool(store, chunks, vectors, dim);
-    const params = { connectivity: m, expansionAdd: efAdd, expansionSearch: EF[0] };
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    await buildSegmentsIndex(store, { ...params, ...BUILD_OPTS });
-    const cpu = process.cpuUsage(cpu0);
-    const seconds = (performance.now() - t0) / 1000;
-    const graphs = readdirSync(store.localPath('index')).filter((n) => n.endsWith('.usearch'));
-    const graphMB = sum(graphs.map((n) => statSync(path.join(store.localPath('index'), n)).size)) / 1e6;
-    builds.push({ m, efAdd, store, segments, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, graphMB, graphs: graphs.length });
+  for (const type of TYPES) {
+    for (const [m, efAdd] of buildGrid()) {
+      const store = new FsObjectStore(path.join(tmp, `${type}-m${m}-a${efAdd}`));
+      const segments = await writePool(store, chunks, vectors, dim);
+      const params = { connectivity: m, expansionAdd: efAdd, expansionSearch: EF[0] };
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await buildSegmentsIndex(store, { ...params, vectorType: type, ...BUILD_OPTS });
+      const cpu = process.cpuUsage(cpu0);
+      const seconds = (performance.now() - t0) / 1000;
+      const dir = store.localPath('index');
+      const graphs = readdirSync(dir).filter((n) => n.endsWith('.usearch'));
+      const graphMB = sum(graphs.map((n) => statSync(path.join(dir, n)).size)) / 1e6;
+      const vectorsMB = statSync(path.join(dir, `vectors.${type}`)).size / 1e6;
+      builds.push({ type, m, efAdd, store, segments, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, graphMB, vectorsMB, graphs: graphs.length });
+    }
   }
 
   const exactIndex = await openSegmentsIndex(builds[0].store, { exact: true });
   const truth = [];
   for (const q of queries) truth.push((await exactIndex.search([q.vector], K, q.docId))[0]);
+  const recallOf = (i, got) => {
+    const want = new Set(truth[i].map((h) => h.key));
+    return want.size ? got.filter((h) => want.has(h.key)).length / want.size : 1;
+  };
+  // Each other type's exact search against f32's: the recall its stored values allow at most.
+  const ceilings = [];
+  for (const type of TYPES.slice(1)) {
+    const ix = await openSegmentsIndex(builds.find((b) => b.type === type).store, { exact: true });
+    const recalls = [];
+    for (let i = 0; i < queries.length; i++) recalls.push(recallOf(i, (await ix.search([queries[i].vector], K, queries[i].docId))[0]));
+    ceilings.push(`${type} ${f(sum(recalls) / recalls.length, 3)} (worst query ${f(Math.min(...recalls), 3)})`);
+    await ix.close();
+  }
   const exact = { passes: [] };
   const cases = [
     { name: `exact (brute force), k=${K}`, unit: 'queries', baseline: true, run: timedSearch(queries, exactIndex, exact.passes) },
@@ -163,13 +184,10 @@ export default async function annBench({ corpus }) {
     for (const ef of EF) {
       const index = await openSegmentsIndex(b.store, { expansionSearch: ef, threads: 1, ...OPEN_OPTS });
       const recalls = [];
-      for (let i = 0; i < queries.length; i++) {
-        const want = new Set(truth[i].map((h) => h.key));
-        const got = (await index.search([queries[i].vector], K, queries[i].docId))[0];
-        recalls.push(want.size ? got.filter((h) => want.has(h.key)).length / want.size : 1);
-      }
+      for (let i = 0; i < queries.length; i++) recalls.push(recallOf(i, (await index.search([queries[i].vector], K, queries[i].docId))[0]));
       const recall = sum(recalls) / recalls.length;
-      const c = { label: `M=${b.m} add=${b.efAdd} ef=${ef}`, queries, recall, worst: Math.min(...recalls), passes: [], index };
+      const typed = TYPES.length > 1 ? `${b.type} ` : '';
+      const c = { label: `${typed}M=${b.m} add=${b.efAdd} ef=${ef}`, queries, recall, worst: Math.min(...recalls), passes: [], index };
       hnswCases.push(c);
       cases.push({
         name: `HNSW ${c.label}: recall ${f(recall, 3)} ${recall >= RECALL_GOAL ? 'ok' : 'BELOW'}`,
@@ -200,10 +218,15 @@ export default async function annBench({ corpus }) {
             .loadavg()
             .map((x) => f(x))
             .join(' ')}`,
-        `builds (wall / CPU s, graph MB${Object.keys(BUILD_OPTS).length ? `, options ${JSON.stringify(BUILD_OPTS)}` : ''}): ` +
+        `builds (wall / CPU s, chunks/s of wall, graph MB, vectors MB${Object.keys(BUILD_OPTS).length ? `, options ${JSON.stringify(BUILD_OPTS)}` : ''}): ` +
           builds
-            .map((b) => `M=${b.m} add=${b.efAdd}: ${f(b.seconds)} / ${f(b.cpuSeconds)} s, ${f(b.graphMB, 0)} MB in ${b.graphs} graph(s)`)
+            .map(
+              (b) =>
+                `${b.type} M=${b.m} add=${b.efAdd}: ${f(b.seconds)} / ${f(b.cpuSeconds)} s, ${f(chunks.length / b.seconds, 0)} chunks/s, ` +
+                `${f(b.graphMB, 0)} MB in ${b.graphs} graph(s), vectors ${f(b.vectorsMB)} MB`,
+            )
             .join('; '),
+        ...(ceilings.length ? [`exact search of the stored types vs f32's, recall@${K}: ${ceilings.join('; ')}`] : []),
         `exact: per query p50 ${f(quantile(eq, 0.5), 2)} / p99 ${f(quantile(eq, 0.99), 2)} ms; first pass ${f(sum(exact.passes[0].ms) / 1000, 2)} s`,
         ...hnswCases.map((c) => caseNote(c, exact)),
         `goal: recall ≥ ${RECALL_GOAL} and speed-up ≥ ${SPEEDUP_GOAL}; ratio = median queries/s ÷ exact's, min–max = per round`,

@@ -48,6 +48,8 @@ run options (flags > NEXTLONG_* environment > --config file > defaults):
   --concurrency N              shards at once: this process and N-1 shard processes (default: cores)
   --index-threads N            index partitions built at once (default: number of cores)
   --index-partition-chunks 131072  most chunks per HNSW graph of the segments index
+  --vector-type f32|f16|i8     stored vectors and graphs of the segments index: f16 halves them,
+                               i8 quarters them (qdrant: --qdrant-datatype, --qdrant-quantization)
   --verify-tokens              debug: re-tokenize every written sequence with the raw tokenizer
                                (no cache); any difference fails the shard
   Every other setting of the run configuration is a flag too, e.g. --similarity-ceiling 0.95,

@@ -80,6 +80,12 @@ export const RunConfigSchema = z
     indexPartitionChunks: z.number().int().min(1).default(131072),
     /** Partitions built at once, one thread each; 0 = number of cores. Never changes the output. */
     indexThreads: z.number().int().min(0).default(0),
+    /**
+     * Ours: stored type of the segments index's vectors and HNSW graphs: `f16` halves them, `i8`
+     * quarters them (scores then from the stored values, so negatives may change). Qdrant has its own
+     * options (qdrantDatatype, qdrantQuantization).
+     */
+    vectorType: z.enum(['f32', 'f16', 'i8']).default('f32'),
     /** Over-fetch: extra candidates requested beyond k + known exclusions. */
     overfetch: z.number().int().min(0).default(32),
     /**
@@ -135,6 +141,11 @@ export function parseRunConfig(raw: unknown): RunConfig {
       } catch (err) {
         throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
       }
+    }
+    if (d.vectors === 'qdrant' && d.vectorType !== 'f32') {
+      throw new ConfigError(
+        `invalid configuration: vectorType: ${d.vectorType} is for vectors: segments; with qdrant use --qdrant-datatype float16 or --qdrant-quantization int8`,
+      );
     }
     // standard/knn/quest read the pool's documents from the index segments (README "Comparison methods")
     if (['standard', 'knn', 'quest'].includes(r.data.method) && r.data.vectors !== 'segments') {

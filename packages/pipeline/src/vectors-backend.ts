@@ -48,6 +48,7 @@ export function vectorBackendFor(plan: RunPlan, store: StreamingObjectStore, dim
       expansionAdd: c.hnswExpansionAdd,
       expansionSearch: c.hnswExpansionSearch,
       partitionChunks: c.indexPartitionChunks,
+      vectorType: c.vectorType,
       threads: c.indexThreads || undefined, // 0: the cores available
     },
     {

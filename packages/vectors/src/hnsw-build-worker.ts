@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { movableBuffers, ThreadCalls } from '@nextlong/core';
 import type { HnswParams } from './index-layout.js';
+import { SCALAR_KINDS, type VectorType } from './vector-types.js';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -26,7 +27,7 @@ function handle(msg) {
     index = new Index({
       dimensions: msg.dim,
       metric: MetricKind.Cos,
-      quantization: ScalarKind.F32,
+      quantization: ScalarKind[msg.scalar],
       connectivity: msg.params.connectivity,
       expansion_add: msg.params.expansionAdd,
       expansion_search: msg.params.expansionSearch,
@@ -69,13 +70,13 @@ export class HnswBuildWorker {
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** Starts a thread holding an empty cosine/f32 graph of `dim` dimensions. */
-  static async open(dim: number, params: HnswParams, signal?: AbortSignal): Promise<HnswBuildWorker> {
+  /** Starts a thread holding an empty cosine graph of `dim` dimensions, stored as `type`. */
+  static async open(dim: number, params: HnswParams, signal?: AbortSignal, type: VectorType = 'f32'): Promise<HnswBuildWorker> {
     signal?.throwIfAborted();
     const usearchPath = createRequire(import.meta.url).resolve('usearch');
     const w = new HnswBuildWorker(new Worker(WORKER_SOURCE, { eval: true, workerData: { usearchPath } }), signal);
     try {
-      await w.calls.call({ op: 'open', dim, params: { ...params } });
+      await w.calls.call({ op: 'open', dim, params: { ...params }, scalar: SCALAR_KINDS[type] });
       return w;
     } catch (err) {
       await w.terminate();
@@ -84,10 +85,11 @@ export class HnswBuildWorker {
   }
 
   /**
-   * Inserts one segment's rows (keys and row-major vectors); resolves with the graph size. The
-   * vectors' buffer is moved to the thread: the caller's array is detached once this is called.
+   * Inserts one segment's rows (keys and row-major vectors: float32, or int8 for an i8 graph);
+   * resolves with the graph size. The vectors' buffer is moved to the thread: the caller's array
+   * is detached once this is called.
    */
-  add(keys: BigUint64Array, vectors: Float32Array): Promise<number> {
+  add(keys: BigUint64Array, vectors: Float32Array | Int8Array): Promise<number> {
     return this.calls.call({ op: 'add', keys, vectors }, movableBuffers([keys, vectors])) as Promise<number>;
   }
 

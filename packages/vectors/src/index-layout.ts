@@ -1,11 +1,13 @@
 import type { ObjectStore } from '@nextlong/core';
+import { VECTORS_FILE_NAMES, VECTOR_TYPES, type VectorType } from './vector-types.js';
 
 /**
  * On-disk layout of a built segments index, all under `index/` of the run's store:
  *
  *   index/hnsw.usearch   usearch HNSW graph (metric cos) of the one partition, labels = keys
  *   index/hnsw-<p>.usearch  or, for a pool of several partitions, one graph per partition p
- *   index/vectors.f32    float32 n × dim, row = key (exact re-scoring)
+ *   index/vectors.f32    float32 n × dim, row = key (exact re-scoring); vectors.f16 / vectors.i8
+ *                        with `vectorType` f16 / i8 (vector-types.ts)
  *   index/chunks.bin     chunk table, row = key (see encodeChunkTable)
  *   index/docs.jsonl     doc ids, one JSON string per line, line = doc ordinal
  *   index/texts.bin      chunk texts, UTF-8, concatenated in key order
@@ -17,7 +19,7 @@ import type { ObjectStore } from '@nextlong/core';
 
 export const INDEX_DESCRIPTOR_KEY = 'index/index.json';
 export const INDEX_DIR = 'index/';
-/** The files beside the graphs, by role. */
+/** The files beside the graphs, by role (the vectors file of an f32 index: see vectorsFileName). */
 export const INDEX_FILE_NAMES = {
   vectors: 'vectors.f32',
   chunks: 'chunks.bin',
@@ -26,8 +28,24 @@ export const INDEX_FILE_NAMES = {
 } as const;
 export type IndexFileRole = keyof typeof INDEX_FILE_NAMES;
 export const INDEX_FILE_ROLES = Object.keys(INDEX_FILE_NAMES) as IndexFileRole[];
-/** Version 2: graphs listed in `partitions`; version 1 (one graph in `files.hnsw`) still opens. */
-export const INDEX_VERSION = 2;
+/**
+ * Version 3: `vectorType` f16 or i8 (a reader that predates it refuses the index instead of reading
+ * the vectors as f32). Version 2: graphs listed in `partitions`, vectors f32 — what an f32 index is
+ * still written as, byte for byte. Version 1 (one graph in `files.hnsw`) still opens.
+ */
+export const INDEX_VERSION = 3;
+/** The version an f32 index is written with. */
+export const INDEX_VERSION_F32 = 2;
+
+/** Name of the vectors file of an index of `type`. */
+export function vectorsFileName(type: VectorType): string {
+  return VECTORS_FILE_NAMES[type];
+}
+
+/** The descriptor's stored vector type (absent: f32, versions 1 and 2). */
+export function vectorTypeOf(desc: IndexDescriptor): VectorType {
+  return desc.vectorType ?? 'f32';
+}
 
 export interface IndexFileInfo {
   name: string;
@@ -50,9 +68,11 @@ export interface IndexPartition {
 
 export interface IndexDescriptor {
   format: 'nextlong-segments-index';
-  version: typeof INDEX_VERSION;
+  version: typeof INDEX_VERSION_F32 | typeof INDEX_VERSION;
   metric: 'cos';
   dim: number;
+  /** Version 3 only: the stored type of the vectors file and the graphs (absent: f32). */
+  vectorType?: Exclude<VectorType, 'f32'>;
   chunks: number;
   docs: number;
   segments: number;
@@ -83,10 +103,15 @@ export async function readDescriptor(store: ObjectStore, signal?: AbortSignal): 
     throw new Error(`vector index descriptor ${where} is not valid JSON: ${(err as Error).message}`);
   }
   if (desc?.format === 'nextlong-segments-index' && (desc.version as number) === 1) desc = fromVersion1(desc);
-  if (desc?.format !== 'nextlong-segments-index' || desc.version !== INDEX_VERSION) {
+  if (desc?.format !== 'nextlong-segments-index' || (desc.version !== INDEX_VERSION_F32 && desc.version !== INDEX_VERSION)) {
     throw new Error(
-      `vector index descriptor ${where}: unsupported format/version (${desc?.format} v${desc?.version}; this build reads v1 and v${INDEX_VERSION}): rebuild the index`,
+      `vector index descriptor ${where}: unsupported format/version (${desc?.format} v${desc?.version}; this build reads v1 to v${INDEX_VERSION}): rebuild the index`,
     );
+  }
+  // v2 is f32 by definition; v3 names a type that is not f32.
+  const typed = desc.version === INDEX_VERSION;
+  if (typed ? !VECTOR_TYPES.includes(desc.vectorType as VectorType) || desc.vectorType === ('f32' as string) : desc.vectorType !== undefined) {
+    throw new Error(`vector index descriptor ${where}: bad vectorType ${JSON.stringify(desc.vectorType)} for version ${desc.version}`);
   }
   const goodFile = (f: IndexFileInfo | undefined) => f && typeof f.name === 'string' && !f.name.includes('/') && Number.isSafeInteger(f.bytes);
   for (const role of INDEX_FILE_ROLES) {
@@ -106,7 +131,7 @@ export async function readDescriptor(store: ObjectStore, signal?: AbortSignal): 
 
 function fromVersion1(v1: IndexDescriptor): IndexDescriptor {
   const { hnsw, ...files } = v1.files as IndexDescriptor['files'] & { hnsw?: IndexFileInfo };
-  return { ...v1, version: INDEX_VERSION, files, partitions: [{ first: 0, count: v1.chunks, file: hnsw! }] };
+  return { ...v1, version: INDEX_VERSION_F32, files, partitions: [{ first: 0, count: v1.chunks, file: hnsw! }] };
 }
 
 /** Chunk table columns; row = usearch key. */

@@ -157,9 +157,9 @@ describe('a partitioned index', () => {
       const old = await openSegmentsIndex(store);
       expect(await old.search(queries, 20, 'd1')).toEqual(expected);
       await old.close();
-      await writeFile(store.localPath('index/index.json'), JSON.stringify({ ...desc, version: 3 }));
+      await writeFile(store.localPath('index/index.json'), JSON.stringify({ ...desc, version: 4 }));
       await expect(openSegmentsIndex(store)).rejects.toThrow(
-        /index\/index\.json: unsupported format\/version \(nextlong-segments-index v3; .*rebuild the index/,
+        /index\/index\.json: unsupported format\/version \(nextlong-segments-index v4; .*rebuild the index/,
       );
       await writeFile(store.localPath('index/index.json'), JSON.stringify({ ...desc, partitions: [{ ...partitions[0], count: 5 }] }));
       await expect(openSegmentsIndex(store)).rejects.toThrow(/partitions hold 5 chunks, the descriptor says 3000/);

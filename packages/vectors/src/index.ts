@@ -18,6 +18,7 @@ export {
   type IndexFileInfo,
   type IndexPartition,
 } from './index-layout.js';
+export { VECTOR_TYPES, type VectorType } from './vector-types.js';
 export { buildSegmentsIndex, DEFAULT_PARTITION_CHUNKS, type BuildSegmentsOptions, type BuildSegmentsResult } from './segments-build.js';
 export { openSegmentsIndex, SegmentsVectorIndex, type OpenSegmentsOptions } from './segments-index.js';
 export { openQdrantIndex, QdrantVectorIndex, type OpenQdrantOptions } from './qdrant-index.js';

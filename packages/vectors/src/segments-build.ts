@@ -10,8 +10,10 @@ import {
   INDEX_FILE_NAMES,
   INDEX_FILE_ROLES,
   INDEX_VERSION,
+  INDEX_VERSION_F32,
   encodeChunkTable,
   partitionFileName,
+  vectorsFileName,
   type HnswParams,
   type IndexDescriptor,
   type IndexFileInfo,
@@ -21,6 +23,7 @@ import {
 import { partitionRanges, partitionSlices, type InsertSlice, type KeyRange } from './index-partitions.js';
 import { Staging, sha256File } from './local-files.js';
 import { SEGMENTS_PREFIX, SEGMENT_SUFFIX, decodeSegment, type Segment } from './segment-format.js';
+import { VECTOR_BYTES, graphRows, quantizeRows, storedView, type StoredRows, type VectorType } from './vector-types.js';
 
 /**
  * Default partition size (config `indexPartitionChunks`): the ANN bench's 124k-chunk pool stays one
@@ -31,6 +34,8 @@ export const DEFAULT_PARTITION_CHUNKS = 131_072;
 export interface BuildSegmentsOptions extends HnswParams {
   /** Most keys per HNSW partition (default DEFAULT_PARTITION_CHUNKS); decides the files. */
   partitionChunks?: number;
+  /** Stored type of the vectors and the graphs (vector-types.ts; default f32); decides the files. */
+  vectorType?: VectorType;
   /** Partitions built at once, one thread each (default: the CPUs available); never changes the files. */
   threads?: number;
   /** Called as segments are fully inserted: (segments done, segments total). */
@@ -64,6 +69,8 @@ interface Outputs {
  */
 export async function buildSegmentsIndex(store: ObjectStore, opts: BuildSegmentsOptions): Promise<BuildSegmentsResult> {
   const { signal } = opts;
+  const type = opts.vectorType ?? 'f32';
+  const names = { ...INDEX_FILE_NAMES, vectors: vectorsFileName(type) };
   const params: HnswParams = { connectivity: opts.connectivity, expansionAdd: opts.expansionAdd, expansionSearch: opts.expansionSearch };
   const keys = await listSegmentKeys(store, signal);
   if (keys.length === 0) throw new Error(`no segments under ${store.root}/${SEGMENTS_PREFIX}: run the embed stage first`);
@@ -75,31 +82,33 @@ export async function buildSegmentsIndex(store: ObjectStore, opts: BuildSegments
   let finished = false;
   try {
     const out: Outputs = {
-      texts: await open(staging.path(INDEX_FILE_NAMES.texts), 'w'),
-      vectors: await open(staging.path(INDEX_FILE_NAMES.vectors), 'w'),
-      docs: await open(staging.path(INDEX_FILE_NAMES.docs), 'w'),
+      texts: await open(staging.path(names.texts), 'w'),
+      vectors: await open(staging.path(names.vectors), 'w'),
+      docs: await open(staging.path(names.docs), 'w'),
     };
     let built: Awaited<ReturnType<typeof readSegments>>;
     try {
-      built = await readSegments(store, keys, out, signal);
+      built = await readSegments(store, keys, out, type, signal);
     } finally {
       await Promise.all([out.texts.close(), out.vectors.close(), out.docs.close()]);
     }
     const { table, docs, dim, segments } = built;
-    await writeFile(staging.path(INDEX_FILE_NAMES.chunks), encodeChunkTable(table.table()));
+    await writeFile(staging.path(names.chunks), encodeChunkTable(table.table()));
     const ranges = partitionRanges(table.count, opts.partitionChunks ?? DEFAULT_PARTITION_CHUNKS);
-    const plan: PartitionPlan = { ranges, slices: partitionSlices(segments, ranges), dim, params, staging };
+    const plan: PartitionPlan = { ranges, slices: partitionSlices(segments, ranges), dim, params, staging, type, vectorsFile: names.vectors };
     await buildGraphs(plan, graphs, opts, keys.length);
 
     const files = {} as Record<IndexFileRole, IndexFileInfo>;
-    for (const role of INDEX_FILE_ROLES) files[role] = await publish(staging, INDEX_FILE_NAMES[role], signal);
+    for (const role of INDEX_FILE_ROLES) files[role] = await publish(staging, names[role], signal);
     const partitions: IndexPartition[] = [];
     for (const [p, r] of ranges.entries()) partitions.push({ ...r, file: await publish(staging, partitionFileName(p, ranges.length), signal) });
+    // An f32 index is written exactly as before types existed (version 2, no vectorType).
     const desc: IndexDescriptor = {
       format: 'nextlong-segments-index',
-      version: INDEX_VERSION,
+      version: type === 'f32' ? INDEX_VERSION_F32 : INDEX_VERSION,
       metric: 'cos',
       dim,
+      ...(type === 'f32' ? {} : { vectorType: type }),
       chunks: table.count,
       docs,
       segments: keys.length,
@@ -138,7 +147,7 @@ async function listSegmentKeys(store: ObjectStore, signal?: AbortSignal): Promis
  * Reads every segment in order and appends its kept rows to the staged files; returns the chunk
  * table and each segment's key range (count 0 when it had no kept rows).
  */
-async function readSegments(store: ObjectStore, keys: string[], out: Outputs, signal?: AbortSignal) {
+async function readSegments(store: ObjectStore, keys: string[], out: Outputs, type: VectorType, signal?: AbortSignal) {
   let dim = 0;
   let dimFrom = -1; // the first non-empty segment decides the index's dim
   const table = new ChunkTableBuilder();
@@ -169,7 +178,7 @@ async function readSegments(store: ObjectStore, keys: string[], out: Outputs, si
       textBytes += seg.texts[i].length;
       texts.push(seg.texts[i]);
     }
-    const vectors = keep.length === seg.count ? seg.vectors : gatherRows(seg.vectors, seg.dim, keep);
+    const vectors = quantizeRows(keep.length === seg.count ? seg.vectors : gatherRows(seg.vectors, seg.dim, keep), seg.dim, type);
     // writeFile on a handle appends at the current position and loops until all is written.
     await out.vectors.writeFile(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
     await out.texts.writeFile(Buffer.concat(texts));
@@ -184,6 +193,9 @@ interface PartitionPlan {
   dim: number;
   params: HnswParams;
   staging: Staging;
+  type: VectorType;
+  /** Name of the staged vectors file (of `type`). */
+  vectorsFile: string;
 }
 
 /**
@@ -203,16 +215,16 @@ async function buildGraphs(plan: PartitionPlan, graphs: Set<HnswBuildWorker>, op
   const inserted = (segment: number) => {
     if (--left[segment] === 0) opts.onProgress?.(++done, segmentCount);
   };
-  const vectors = await open(plan.staging.path(INDEX_FILE_NAMES.vectors), 'r');
+  const vectors = await open(plan.staging.path(plan.vectorsFile), 'r');
   try {
     let next = 0;
     const lane = async () => {
       while (next < plan.ranges.length) {
         const p = next++;
-        const graph = await HnswBuildWorker.open(plan.dim, plan.params, stop.signal);
+        const graph = await HnswBuildWorker.open(plan.dim, plan.params, stop.signal, plan.type);
         graphs.add(graph);
         for (const sl of plan.slices[p]) {
-          const rows = await readRows(vectors, sl, plan.dim);
+          const rows = graphRows(await readRows(vectors, sl, plan.dim, plan.type), plan.type);
           stop.signal.throwIfAborted();
           await graph.add(BigUint64Array.from({ length: sl.count }, (_, j) => BigInt(sl.first + j)), rows);
           inserted(sl.segment);
@@ -237,15 +249,16 @@ async function buildGraphs(plan: PartitionPlan, graphs: Set<HnswBuildWorker>, op
   }
 }
 
-/** Row-major float32 vectors of keys `r.first..` from the staged vectors file (a fresh buffer). */
-async function readRows(fh: FileHandle, r: KeyRange, dim: number): Promise<Float32Array> {
-  const bytes = new Uint8Array(r.count * dim * 4);
+/** Row-major stored vectors of keys `r.first..` from the staged vectors file (a fresh buffer). */
+async function readRows(fh: FileHandle, r: KeyRange, dim: number, type: VectorType): Promise<StoredRows> {
+  const width = VECTOR_BYTES[type];
+  const bytes = new Uint8Array(r.count * dim * width);
   for (let got = 0; got < bytes.length;) {
-    const { bytesRead } = await fh.read(bytes, got, bytes.length - got, r.first * dim * 4 + got);
+    const { bytesRead } = await fh.read(bytes, got, bytes.length - got, r.first * dim * width + got);
     if (bytesRead === 0) throw new Error('staged vectors file ended early');
     got += bytesRead;
   }
-  return new Float32Array(bytes.buffer);
+  return storedView(type, bytes.buffer, 0, r.count * dim);
 }
 
 /** Rows to index: empty-text chunks are not indexed (DESIGN §3.1). */

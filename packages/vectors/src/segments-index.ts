@@ -5,12 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChunkRef, Hit, ObjectStore, Rng, VectorSearcher } from '@nextlong/core';
 import { Index, MetricKind, ScalarKind, type BatchMatches, type Matches } from 'usearch';
+import { ChunkTexts } from './chunk-texts.js';
 import { DocIdTable } from './doc-ids.js';
 import {
   INDEX_DIR,
   INDEX_FILE_ROLES,
   decodeChunkTable,
   readDescriptor,
+  vectorTypeOf,
   type ChunkTable,
   type IndexDescriptor,
   type IndexFileInfo,
@@ -19,7 +21,8 @@ import {
 import { download, readWhole } from './local-files.js';
 import { exactTopK, rescore, type Ranked } from './scoring.js';
 import { SLICE_BUDGET_MS, TimeSlicer } from './time-slices.js';
-import { VectorRows } from './vector-rows.js';
+import { VectorRows, vectorsInMemoryBytes } from './vector-rows.js';
+import { SCALAR_KINDS } from './vector-types.js';
 
 /** The host's shared cache of remote indexes (one folder per index content). */
 const DEFAULT_INDEX_CACHE_DIR = path.join(os.tmpdir(), 'nextlong-index-cache');
@@ -66,7 +69,7 @@ export async function openSegmentsIndex(store: ObjectStore, opts: OpenSegmentsOp
   if (docIds.count !== desc.docs) throw new Error(`${where(desc.files.docs.name)}: ${docIds.count} doc ids, the descriptor says ${desc.docs}`);
   if ((await stat(files.texts)).size !== desc.files.texts.bytes) throw new Error(`${where(desc.files.texts.name)}: size differs from the descriptor`);
   const graphs = !opts.exact && desc.chunks > 0 ? desc.partitions.map((p, i) => viewGraph(desc, files.graphs[i], p.count, where(p.file.name), opts)) : undefined;
-  const vectors = VectorRows.open(files.vectors, desc.dim, desc.chunks, where(desc.files.vectors.name));
+  const vectors = VectorRows.open(files.vectors, desc.dim, desc.chunks, where(desc.files.vectors.name), vectorsInMemoryBytes(), vectorTypeOf(desc));
   const texts = await open(files.texts, 'r');
   // usearch keeps one search context per hardware thread; asking for more fails the search.
   const threads = Math.max(1, Math.min(opts.threads ?? 1, os.availableParallelism()));
@@ -77,7 +80,8 @@ function viewGraph(desc: IndexDescriptor, file: string, count: number, where: st
   const index = new Index({
     dimensions: desc.dim,
     metric: MetricKind.Cos,
-    quantization: ScalarKind.F32,
+    // The graph's stored type (its file holds rows of that type; usearch casts the f32 queries).
+    quantization: ScalarKind[SCALAR_KINDS[vectorTypeOf(desc)]],
     connectivity: desc.params.connectivity,
     expansion_add: desc.params.expansionAdd,
     expansion_search: opts.expansionSearch ?? desc.params.expansionSearch,
@@ -123,6 +127,7 @@ export class SegmentsVectorIndex implements VectorSearcher {
   readonly dim: number;
   private readonly docChunkCounts: Uint32Array;
   private readonly slicer: TimeSlicer;
+  private readonly chunkTexts: ChunkTexts;
   private closed = false;
 
   constructor(
@@ -130,6 +135,7 @@ export class SegmentsVectorIndex implements VectorSearcher {
     private readonly threads: number,
   ) {
     this.slicer = new TimeSlicer(SLICE_BUDGET_MS, threads);
+    this.chunkTexts = new ChunkTexts(data.texts.fd, data.table);
     this.size = data.desc.chunks;
     this.dim = data.desc.dim;
     this.docChunkCounts = new Uint32Array(data.docIds.count);
@@ -238,20 +244,8 @@ export class SegmentsVectorIndex implements VectorSearcher {
   async texts(keys: number[], signal?: AbortSignal): Promise<string[]> {
     this.checkOpen();
     for (const k of keys) this.checkKey(k);
-    const { table, texts } = this.data;
-    return Promise.all(
-      keys.map(async (key) => {
-        signal?.throwIfAborted();
-        const len = table.textLengths[key];
-        const buf = Buffer.allocUnsafe(len);
-        for (let got = 0; got < len;) {
-          const { bytesRead } = await texts.read(buf, got, len - got, table.textOffsets[key] + got);
-          if (bytesRead === 0) throw new Error(`texts file ended early reading chunk ${key}`);
-          got += bytesRead;
-        }
-        return buf.toString('utf8');
-      }),
-    );
+    signal?.throwIfAborted();
+    return keys.map((key) => this.chunkTexts.get(key));
   }
 
   async scores(query: Float32Array, keys: number[]): Promise<number[]> {

@@ -6,6 +6,7 @@ import { Rng, textHash, type ChunkPoint, type ObjectStore } from '@nextlong/core
 import { FsObjectStore } from '@nextlong/storage';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import type { HnswParams } from './index-layout.js';
+import { graphRows, quantizeRows, SCALAR_KINDS, type VectorType } from './vector-types.js';
 
 export async function tempStore(): Promise<{ store: FsObjectStore; dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nextlong-vectors-'));
@@ -60,12 +61,13 @@ export function pointsFor(vectors: Float32Array[], perDoc: number, docPrefix = '
 /**
  * The reference graph of determinism tests: what a build must equal byte for byte — one
  * single-threaded insert per `[from, to)` key range of `points`, in order, then save to `file`.
+ * With `type`, the graph of that stored type, fed the stored rows.
  */
-export function saveReferenceGraph(points: ChunkPoint[], dim: number, params: HnswParams, ranges: number[][], file: string): void {
+export function saveReferenceGraph(points: ChunkPoint[], dim: number, params: HnswParams, ranges: number[][], file: string, type: VectorType = 'f32'): void {
   const ref = new Index({
     dimensions: dim,
     metric: MetricKind.Cos,
-    quantization: ScalarKind.F32,
+    quantization: ScalarKind[SCALAR_KINDS[type]],
     connectivity: params.connectivity,
     expansion_add: params.expansionAdd,
     expansion_search: params.expansionSearch,
@@ -76,7 +78,7 @@ export function saveReferenceGraph(points: ChunkPoint[], dim: number, params: Hn
     points.slice(from, to).forEach((p, j) => vectors.set(p.vector, j * dim));
     ref.add(
       BigUint64Array.from({ length: to - from }, (_, j) => BigInt(from + j)),
-      vectors,
+      graphRows(quantizeRows(vectors, dim, type), type),
       1,
     );
   }

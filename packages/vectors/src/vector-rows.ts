@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { dotAt, dotRows, type ScoredRows } from './scoring.js';
+import { ROW_KERNELS, type RowKernel, type ScoredRows } from './scoring.js';
+import { VECTOR_BYTES, storedArray, type StoredRows, type VectorType } from './vector-types.js';
 
 /** Bytes read at once by a full scan (brute-force search). */
 const SCAN_BLOCK_BYTES = 1 << 20;
@@ -16,42 +17,48 @@ export function vectorsInMemoryBytes(): number {
 }
 
 /**
- * The index's float32 vectors, read from `vectors.f32` by positional reads instead of held in the
- * heap: a searcher's private memory stays flat as the pool grows, and the pages it reads sit in
- * the OS page cache, shared by every process on the host. (mmap-io 1.1.7, the memory-map addon,
- * does not compile against Node 20's headers.) Reads are synchronous: they serve one time slice of
- * a search (time-slices.ts) and hit the page cache after the first touch.
+ * The index's stored vectors (vector-types.ts), read from the vectors file by positional reads
+ * instead of held in the heap: a searcher's private memory stays flat as the pool grows, and the
+ * pages it reads sit in the OS page cache, shared by every process on the host. (mmap-io 1.1.7,
+ * the memory-map addon, does not compile against Node 20's headers.) Reads are synchronous: they
+ * serve one time slice of a search (time-slices.ts) and hit the page cache after the first touch.
  */
 export class VectorRows implements ScoredRows {
-  private readonly row: Float32Array;
-  private block: Float32Array | undefined;
+  private readonly row: StoredRows;
+  private readonly kernel: RowKernel;
+  private readonly rowBytes: number;
+  private block: StoredRows | undefined;
   private fd: number | undefined;
   /** The whole file, when it is small enough (see vectorsInMemoryBytes). */
-  private whole: Float32Array | undefined;
+  private whole: StoredRows | undefined;
 
   private constructor(
     fd: number,
     readonly dim: number,
     readonly count: number,
+    readonly type: VectorType,
   ) {
     this.fd = fd;
-    this.row = new Float32Array(dim);
+    this.row = storedArray(type, dim);
+    this.kernel = ROW_KERNELS[type];
+    this.rowBytes = dim * VECTOR_BYTES[type];
   }
 
   /**
-   * Opens `file`, which must hold exactly `count` × `dim` floats (`where` names it in errors);
-   * a file of at most `inMemoryBytes` is read into memory at once.
+   * Opens `file`, which must hold exactly `count` × `dim` values of `type` (`where` names it in
+   * errors); a file of at most `inMemoryBytes` is read into memory at once.
    */
-  static open(file: string, dim: number, count: number, where: string, inMemoryBytes = vectorsInMemoryBytes()): VectorRows {
+  static open(file: string, dim: number, count: number, where: string, inMemoryBytes = vectorsInMemoryBytes(), type: VectorType = 'f32'): VectorRows {
     const fd = openSync(file, 'r');
     const size = fstatSync(fd).size;
-    if (size !== count * dim * 4) {
+    const width = VECTOR_BYTES[type];
+    if (size !== count * dim * width) {
       closeSync(fd);
-      throw new Error(`${where}: ${size / 4} floats, expected ${count} × ${dim}`);
+      throw new Error(`${where}: ${size / width} ${type} values, expected ${count} × ${dim}`);
     }
-    const rows = new VectorRows(fd, dim, count);
+    const rows = new VectorRows(fd, dim, count, type);
     if (size <= inMemoryBytes) {
-      const whole = new Float32Array(count * dim);
+      const whole = storedArray(type, count * dim);
       rows.read(whole, 0, count);
       rows.whole = whole;
     }
@@ -64,27 +71,28 @@ export class VectorRows implements ScoredRows {
   }
 
   score(key: number, q: Float32Array): number {
-    if (this.whole) return dotAt(this.whole, key * this.dim, q);
+    if (this.whole) return this.kernel.at(this.whole, key * this.dim, q);
     this.read(this.row, key, 1);
-    return dotAt(this.row, 0, q);
+    return this.kernel.at(this.row, 0, q);
   }
 
   scoreKeys(q: Float32Array, keys: Uint32Array, n: number, out: Float64Array): void {
-    if (this.whole) dotRows(this.whole, this.dim, q, keys, n, out);
+    if (this.whole) this.kernel.rows(this.whole, this.dim, q, keys, n, out);
     else for (let i = 0; i < n; i++) out[i] = this.score(keys[i], q);
   }
 
   scan(q: Float32Array, visit: (key: number, score: number) => void): void {
+    const { kernel } = this;
     if (this.whole) {
-      for (let k = 0; k < this.count; k++) visit(k, dotAt(this.whole, k * this.dim, q));
+      for (let k = 0; k < this.count; k++) visit(k, kernel.at(this.whole, k * this.dim, q));
       return;
     }
-    const perBlock = Math.max(1, Math.floor(SCAN_BLOCK_BYTES / (this.dim * 4)));
-    const block = (this.block ??= new Float32Array(perBlock * this.dim));
+    const perBlock = Math.max(1, Math.floor(SCAN_BLOCK_BYTES / this.rowBytes));
+    const block = (this.block ??= storedArray(this.type, perBlock * this.dim));
     for (let first = 0; first < this.count; first += perBlock) {
       const rows = Math.min(perBlock, this.count - first);
       this.read(block, first, rows);
-      for (let r = 0; r < rows; r++) visit(first + r, dotAt(block, r * this.dim, q));
+      for (let r = 0; r < rows; r++) visit(first + r, kernel.at(block, r * this.dim, q));
     }
   }
 
@@ -95,13 +103,13 @@ export class VectorRows implements ScoredRows {
   }
 
   /** Reads rows first..first+rows-1 into the start of `into`. */
-  private read(into: Float32Array, first: number, rows: number): void {
+  private read(into: StoredRows, first: number, rows: number): void {
     if (this.fd === undefined) throw new Error('the vector index is closed');
-    const bytes = new Uint8Array(into.buffer, into.byteOffset, rows * this.dim * 4);
-    const pos = first * this.dim * 4;
+    const bytes = new Uint8Array(into.buffer, into.byteOffset, rows * this.rowBytes);
+    const pos = first * this.rowBytes;
     for (let got = 0; got < bytes.length;) {
       const n = readSync(this.fd, bytes, got, bytes.length - got, pos + got);
-      if (n === 0) throw new Error(`vectors file ended early reading row ${first + Math.floor(got / (this.dim * 4))}`);
+      if (n === 0) throw new Error(`vectors file ended early reading row ${first + Math.floor(got / this.rowBytes)}`);
       got += n;
     }
   }
