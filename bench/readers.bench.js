@@ -149,7 +149,7 @@ export default async function readersBench({ corpus }) {
   let amplification = '';
   const note = () =>
     `raw = decompressed JSONL bytes (text + JSON syntax); ${rows.length} documents, ${textMB.toFixed(1)} MB of text; heap growth reading JSONL.zst 1× ${g1.toFixed(0)} MB, 4× ${g4.toFixed(0)} MB (flat = streaming). ` +
-    `part: rows are readShard's layers (decompression, then + line split and UTF-8 decode; readShard adds JSON.parse and the checks), in MB of JSONL. ` +
+    `part: rows are the stream path's layers (decompression, then + line split and UTF-8 decode; JSON.parse and the checks come on top), in MB of JSONL; readShard reads a local .zst of ≥ 1 MiB on a thread instead (line-thread.ts: decompression, split and UTF-16 transcoding there, JSON.parse here). ` +
     `Multi-frame .jsonl.zst of ${(dataBytes / 1e6).toFixed(0)} MB (BENCH_READERS_FRAMES_MB=${FRAMES_MB}; ${framedShards.length} shards): ${amplification}`;
   return {
     title: 'readers: MB of text/s through the shard readers vs raw decompression',

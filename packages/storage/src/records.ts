@@ -44,26 +44,35 @@ export function parseRecord(raw: RawLine, o: RecordOptions): DocRecord {
     throw new BadInputError('too_large', `line ${raw.line}: record of ${size} bytes is over ${limit} bytes (--max-record-chars ${o.maxRecordChars})${how}`);
   }
   const s = decodeUtf8(raw.bytes);
-  if (s === undefined) throw new BadInputError('invalid_utf8', `line ${raw.line}: invalid UTF-8`);
+  if (s === undefined) throw invalidUtf8(raw.line);
+  return parseRecordText(raw.line, s, o);
+}
+
+export function invalidUtf8(line: number): BadInputError {
+  return new BadInputError('invalid_utf8', `line ${line}: invalid UTF-8`);
+}
+
+/** parseRecord of a line already decoded (and within the byte limit). */
+export function parseRecordText(line: number, s: string, o: RecordOptions): DocRecord {
   let obj: unknown;
   try {
     obj = JSON.parse(s);
   } catch (err) {
-    throw new BadInputError('malformed_json', `line ${raw.line}: malformed JSON (${(err as Error).message})`);
+    throw new BadInputError('malformed_json', `line ${line}: malformed JSON (${(err as Error).message})`);
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-    throw new BadInputError('not_an_object', `line ${raw.line}: a record must be a JSON object`);
+    throw new BadInputError('not_an_object', `line ${line}: a record must be a JSON object`);
   }
   const rec = obj as Record<string, unknown>;
   const text = rec[o.textField];
-  if (text === undefined) throw new BadInputError('missing_text', `line ${raw.line}: field "${o.textField}" is missing`);
-  if (typeof text !== 'string') throw new BadInputError('text_not_string', `line ${raw.line}: field "${o.textField}" is not a string`);
-  if (text.trim() === '') throw new BadInputError('empty_text', `line ${raw.line}: field "${o.textField}" is empty`);
-  if (text.length > o.maxRecordChars) throw new BadInputError('too_large', `line ${raw.line}: field "${o.textField}" is over ${o.maxRecordChars} characters`);
+  if (text === undefined) throw new BadInputError('missing_text', `line ${line}: field "${o.textField}" is missing`);
+  if (typeof text !== 'string') throw new BadInputError('text_not_string', `line ${line}: field "${o.textField}" is not a string`);
+  if (text.trim() === '') throw new BadInputError('empty_text', `line ${line}: field "${o.textField}" is empty`);
+  if (text.length > o.maxRecordChars) throw new BadInputError('too_large', `line ${line}: field "${o.textField}" is over ${o.maxRecordChars} characters`);
   const idv = rec[o.idField];
   let id: string;
-  if (idv === undefined || idv === null) id = `${o.shardId}:${raw.line}`;
+  if (idv === undefined || idv === null) id = `${o.shardId}:${line}`;
   else if (typeof idv === 'string' || typeof idv === 'number') id = String(idv);
-  else throw new BadInputError('bad_id', `line ${raw.line}: field "${o.idField}" must be a string or number`);
+  else throw new BadInputError('bad_id', `line ${line}: field "${o.idField}" must be a string or number`);
   return { id, text };
 }
