@@ -173,6 +173,20 @@ function cpuBound([base, other]) {
   return `CPU-time estimate on dedicated cores: ${one.toFixed(1)} s ÷ busiest process ${busiest.toFixed(1)} s = ${(one / busiest).toFixed(2)}×`;
 }
 
+/**
+ * The most the lanes can give (Amdahl): only the embed and synth stages are split over shards;
+ * start-up, plan, the index stage (one build) and the manifest are one process's work whatever
+ * --concurrency is. From the baseline's own run: wall ÷ (serial + parallel ÷ N), with no
+ * duplicated work and N whole cores.
+ */
+function amdahl(base, n) {
+  if (!base?.length) return '';
+  const wall = median(base.map((r) => r.wall));
+  const parallel = median(base.map((r) => r.manifest.timings.embed_seconds + r.manifest.timings.synth_seconds));
+  const serial = wall - parallel;
+  return `bound for --concurrency ${n} (Amdahl, from the baseline: ${serial.toFixed(1)} s serial — start-up, plan, index, manifest — + ${parallel.toFixed(1)} s of embed and synth split ${n} ways): ${(wall / (serial + parallel / n)).toFixed(2)}×`;
+}
+
 export default async function e2eBench() {
   if (!existsSync(CLI) || !existsSync(path.join(root, 'apps', 'cli', 'dist'))) {
     throw new Error('e2e bench: apps/cli is not built: run `npm run build` first');
@@ -224,7 +238,7 @@ export default async function e2eBench() {
           `load at start ${rs.map((r) => r.load.toFixed(1)).join('/')}`
         );
       });
-      return `${os.availableParallelism()} CPUs; memory = max over runs, sampled every ${SAMPLE_MS} ms\n${lines.join('\n')}\n${cpuBound(cases.map((c) => stats.get(c)))}`;
+      return `${os.availableParallelism()} CPUs; memory = max over runs, sampled every ${SAMPLE_MS} ms\n${lines.join('\n')}\n${cpuBound(cases.map((c) => stats.get(c)))}\n${amdahl(stats.get(cases[0]), CONCURRENCY)}`;
     },
   };
   return bench;
