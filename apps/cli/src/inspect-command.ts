@@ -40,6 +40,12 @@ export async function inspectCommand(v: Record<string, unknown>): Promise<number
   const store = openObjectStore(out);
   const t0 = performance.now();
   const data = await buildReportData(store, { sample, budgetBytes: budget });
+  if ('ids' in sample && data.sample.picked === 0) {
+    // a typo must not look like a report: nothing asked for is in it
+    throw new ConfigError(
+      `--sequences: no sequence of the run at ${out} has ${sample.ids.length === 1 ? `the id ${sample.ids[0]}` : `any of the ids ${sample.ids.join(', ')}`} (ids are the "id" field of the records under sequences/; give a number for a sample)`,
+    );
+  }
   const html = renderHtml(data);
   const file =
     (v.html as string | undefined) ?? (/^s3:\/\//.test(out) ? `nextlong-report-${data.run.run_id}.html` : path.join(out, 'report.html'));

@@ -63,7 +63,9 @@ function overview() {
   var t = D.timings, secs = t.total_seconds;
   var rows = Object.keys(t).map(function (k) { return [k, t[k]]; });
   if (secs) rows.push(['output tokens/s', Math.round(C.output_tokens / secs)], ['sequences/min', +(C.sequences_written / (secs / 60)).toFixed(1)]);
-  var cfg = Object.keys(D.run.config).map(function (k) { return [k, D.run.config[k]]; });
+  // 0 means "as many as the machine's cores" for these (the run's own machine, not the reader's)
+  var cores = { concurrency: 1, indexThreads: 1, embedThreads: 1 };
+  var cfg = Object.keys(D.run.config).map(function (k) { return [k, cores[k] && D.run.config[k] === 0 ? '0 (cores)' : D.run.config[k]]; });
   cfg.unshift(['run id', D.run.run_id], ['started', D.run.created_at], ['chars per token (E)', D.run.chars_per_token]);
   if (D.run.method) cfg.unshift(['method', D.run.method]);
   add(o, h('div', { class: 'grid' },
