@@ -1,44 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isConfigError, parseRunConfig, type RunConfigInput } from '@nextlong/core';
+import { isConfigError } from '@nextlong/core';
 import { runIdOf, runLocal, type Manifest } from '@nextlong/pipeline';
 import { fixturePath, readPartBytes, readSequences, repoRoot, tempDir } from '@nextlong/testing';
 import { loadTokenizer } from '@nextlong/tokenizers';
-import type { IndexDescriptor } from '@nextlong/vectors';
+import { indexFiles, PARTITIONED_T as T, partitionedConfig as config } from './index-run-support.js';
 
 /**
  * `vectorType` (f16, i8) of the segments index on whole runs: exact T, balanced counts, the same
  * files and sequences for 1 and 2 index threads; f32 (the default) is the index as it always was.
  */
-const T = 4096;
-
-function config(out: string, extra: Partial<RunConfigInput> = {}) {
-  return parseRunConfig({
-    input: [fixturePath('docs-a.slice.jsonl')],
-    out,
-    targetTokens: T,
-    sequences: 24,
-    shardDocs: 30,
-    concurrency: 1,
-    indexPartitionChunks: 100, // several graphs: the thread count has something to change
-    ...extra,
-  });
-}
-
-/** sha256 of every index file the descriptor names, and the descriptor itself. */
-async function indexFiles(out: string): Promise<{ desc: IndexDescriptor; files: Record<string, string> }> {
-  const raw = await readFile(path.join(out, 'index/index.json'), 'utf8');
-  const desc = JSON.parse(raw) as IndexDescriptor;
-  const files: Record<string, string> = { 'index.json': raw };
-  for (const f of [...Object.values(desc.files), ...desc.partitions.map((p) => p.file)]) {
-    files[f.name] = createHash('sha256')
-      .update(await readFile(path.join(out, 'index', f.name)))
-      .digest('hex');
-  }
-  return { desc, files };
-}
 
 function balanced(m: Manifest): boolean {
   const c = m.counts;

@@ -1,33 +1,15 @@
-import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { IndexDescriptor } from './index-layout.js';
 import { partitionRanges, partitionSlices } from './index-partitions.js';
 import { buildSegmentsIndex } from './segments-build.js';
 import { openSegmentsIndex } from './segments-index.js';
-import { writeSegment } from './segment-format.js';
-import { clusteredVectors, pointsFor, saveReferenceGraph, tempStore } from './test-support.js';
+import { clusteredVectors, descriptorOf, pointsFor, saveReferenceGraph, sha256Of, tempStore, writeThreeSegments } from './test-support.js';
 
 const params = { connectivity: 16, expansionAdd: 64, expansionSearch: 64 };
 const dim = 24;
 const all = pointsFor(clusteredVectors(3000, dim, 30, 17), 6);
 // Segment bounds 0, 1000, 2000, 3000; 800 keys per partition → 4 partitions cut at 750, 1500, 2250.
 const partitionChunks = 800;
-
-async function writeFixture(store: Parameters<typeof writeSegment>[0]) {
-  await writeSegment(store, 's1', all.slice(1000, 2000), dim);
-  await writeSegment(store, 's0', all.slice(0, 1000), dim);
-  await writeSegment(store, 's2', all.slice(2000), dim);
-}
-
-const sha = async (f: string) =>
-  createHash('sha256')
-    .update(await readFile(f))
-    .digest('hex');
-
-async function descriptor(store: { localPath(k: string): string }): Promise<IndexDescriptor> {
-  return JSON.parse(await readFile(store.localPath('index/index.json'), 'utf8')) as IndexDescriptor;
-}
 
 describe('partitionRanges / partitionSlices', () => {
   test('balanced contiguous ranges from n and the partition size alone', () => {
@@ -62,20 +44,20 @@ describe('a partitioned index', () => {
     const a = await tempStore();
     const b = await tempStore();
     try {
-      await writeFixture(a.store);
-      await writeFixture(b.store);
+      await writeThreeSegments(a.store, all, dim);
+      await writeThreeSegments(b.store, all, dim);
       const progress: number[] = [];
       await buildSegmentsIndex(a.store, { ...params, partitionChunks, threads: 1, onProgress: (d) => progress.push(d) });
       await buildSegmentsIndex(b.store, { ...params, partitionChunks, threads: 3 });
       expect(progress).toEqual([1, 2, 3]);
-      const desc = await descriptor(a.store);
+      const desc = await descriptorOf(a.store);
       expect(desc.partitions.map((p) => [p.first, p.count, p.file.name])).toEqual([
         [0, 750, 'hnsw-0.usearch'],
         [750, 750, 'hnsw-1.usearch'],
         [1500, 750, 'hnsw-2.usearch'],
         [2250, 750, 'hnsw-3.usearch'],
       ]);
-      expect(await descriptor(b.store)).toEqual(desc);
+      expect(await descriptorOf(b.store)).toEqual(desc);
       for (const name of [
         'hnsw-0.usearch',
         'hnsw-1.usearch',
@@ -85,7 +67,7 @@ describe('a partitioned index', () => {
         'chunks.bin',
         'texts.bin',
       ]) {
-        expect(await sha(b.store.localPath(`index/${name}`))).toBe(await sha(a.store.localPath(`index/${name}`)));
+        expect(await sha256Of(b.store.localPath(`index/${name}`))).toBe(await sha256Of(a.store.localPath(`index/${name}`)));
       }
       // Partition 1 (keys 750..1499) by hand: one single-threaded insert per segment slice.
       saveReferenceGraph(
@@ -98,7 +80,7 @@ describe('a partitioned index', () => {
         ],
         path.join(a.dir, 'reference.usearch'),
       );
-      expect(await sha(a.store.localPath('index/hnsw-1.usearch'))).toBe(await sha(path.join(a.dir, 'reference.usearch')));
+      expect(await sha256Of(a.store.localPath('index/hnsw-1.usearch'))).toBe(await sha256Of(path.join(a.dir, 'reference.usearch')));
     } finally {
       await a.cleanup();
       await b.cleanup();
@@ -108,7 +90,7 @@ describe('a partitioned index', () => {
   test('search merges every partition by exact score: near-exact recall, exact scores, global keys', async () => {
     const { store, cleanup } = await tempStore();
     try {
-      await writeFixture(store);
+      await writeThreeSegments(store, all, dim);
       await buildSegmentsIndex(store, { ...params, partitionChunks, threads: 2 });
       const ann = await openSegmentsIndex(store);
       const exact = await openSegmentsIndex(store, { exact: true });
@@ -144,13 +126,13 @@ describe('a partitioned index', () => {
   test('a version 1 index (one graph in files.hnsw) still opens; an unknown version fails clearly', async () => {
     const { store, cleanup } = await tempStore();
     try {
-      await writeFixture(store);
+      await writeThreeSegments(store, all, dim);
       await buildSegmentsIndex(store, params);
       const v2 = await openSegmentsIndex(store);
       const queries = clusteredVectors(10, dim, 30, 19);
       const expected = await v2.search(queries, 20, 'd1');
       await v2.close();
-      const desc = await descriptor(store);
+      const desc = await descriptorOf(store);
       const { partitions, ...rest } = desc;
       const v1 = { ...rest, version: 1, files: { hnsw: partitions[0].file, ...desc.files } };
       await writeFile(store.localPath('index/index.json'), JSON.stringify(v1));

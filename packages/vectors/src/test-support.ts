@@ -1,11 +1,13 @@
 /** Helpers for this package's tests (excluded from the build): temp stores and embedding-like vectors. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Rng, textHash, type ChunkPoint, type ObjectStore } from '@nextlong/core';
 import { FsObjectStore } from '@nextlong/storage';
 import { Index, MetricKind, ScalarKind } from 'usearch';
-import type { HnswParams } from './index-layout.js';
+import type { HnswParams, IndexDescriptor } from './index-layout.js';
+import { writeSegment } from './segment-format.js';
 import { graphRows, quantizeRows, SCALAR_KINDS, type VectorType } from './vector-types.js';
 
 export async function tempStore(): Promise<{ store: FsObjectStore; dir: string; cleanup: () => Promise<void> }> {
@@ -63,7 +65,14 @@ export function pointsFor(vectors: Float32Array[], perDoc: number, docPrefix = '
  * single-threaded insert per `[from, to)` key range of `points`, in order, then save to `file`.
  * With `type`, the graph of that stored type, fed the stored rows.
  */
-export function saveReferenceGraph(points: ChunkPoint[], dim: number, params: HnswParams, ranges: number[][], file: string, type: VectorType = 'f32'): void {
+export function saveReferenceGraph(
+  points: ChunkPoint[],
+  dim: number,
+  params: HnswParams,
+  ranges: number[][],
+  file: string,
+  type: VectorType = 'f32',
+): void {
   const ref = new Index({
     dimensions: dim,
     metric: MetricKind.Cos,
@@ -83,4 +92,22 @@ export function saveReferenceGraph(points: ChunkPoint[], dim: number, params: Hn
     );
   }
   ref.save(file);
+}
+
+/** Rows 0–999, 1000–1999 and 2000– of `all` as segments s0, s1, s2, written out of key order (s1 first). */
+export async function writeThreeSegments(store: Parameters<typeof writeSegment>[0], all: ChunkPoint[], dim: number): Promise<void> {
+  await writeSegment(store, 's1', all.slice(1000, 2000), dim);
+  await writeSegment(store, 's0', all.slice(0, 1000), dim);
+  await writeSegment(store, 's2', all.slice(2000), dim);
+}
+
+export async function sha256Of(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+}
+
+/** The index descriptor of a local store, as written. */
+export async function descriptorOf(store: { localPath(k: string): string }): Promise<IndexDescriptor> {
+  return JSON.parse(await readFile(store.localPath('index/index.json'), 'utf8')) as IndexDescriptor;
 }

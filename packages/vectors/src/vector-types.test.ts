@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IndexDescriptor } from './index-layout.js';
 import { cosAtI8, cosRowsI8, dotAt, dotAtF16, dotRowsF16 } from './scoring.js';
 import { buildSegmentsIndex } from './segments-build.js';
 import { openSegmentsIndex } from './segments-index.js';
-import { writeSegment } from './segment-format.js';
-import { clusteredVectors, pointsFor, saveReferenceGraph, tempStore } from './test-support.js';
+import { clusteredVectors, descriptorOf, pointsFor, saveReferenceGraph, sha256Of, tempStore, writeThreeSegments } from './test-support.js';
 import { VectorRows } from './vector-rows.js';
 import { f16Values, fromF16Bits, quantizeRows, toF16Bits, type VectorType } from './vector-types.js';
 
@@ -20,27 +18,12 @@ const params = { connectivity: 16, expansionAdd: 64, expansionSearch: 64 };
 // Segment bounds 0, 1000, 2000, 3000; 800 keys per partition → 4 partitions cut at 750, 1500, 2250.
 const partitionChunks = 800;
 
-async function writeFixture(store: Parameters<typeof writeSegment>[0]) {
-  await writeSegment(store, 's1', all.slice(1000, 2000), dim);
-  await writeSegment(store, 's0', all.slice(0, 1000), dim);
-  await writeSegment(store, 's2', all.slice(2000), dim);
-}
-
-const sha = async (f: string) =>
-  createHash('sha256')
-    .update(await readFile(f))
-    .digest('hex');
-
-async function descriptor(store: { localPath(k: string): string }): Promise<IndexDescriptor> {
-  return JSON.parse(await readFile(store.localPath('index/index.json'), 'utf8')) as IndexDescriptor;
-}
-
 /** Every file the descriptor names, by sha256, and the descriptor text. */
 async function indexFiles(store: { localPath(k: string): string }): Promise<Record<string, string>> {
-  const desc = await descriptor(store);
+  const desc = await descriptorOf(store);
   const out: Record<string, string> = { 'index.json': await readFile(store.localPath('index/index.json'), 'utf8') };
   for (const f of [...Object.values(desc.files), ...desc.partitions.map((p) => p.file)])
-    out[f.name] = await sha(store.localPath(`index/${f.name}`));
+    out[f.name] = await sha256Of(store.localPath(`index/${f.name}`));
   return out;
 }
 
@@ -189,14 +172,14 @@ describe('f16 and i8 indexes', () => {
       const b = await tempStore();
       const f32 = await tempStore();
       try {
-        for (const s of [a, b, f32]) await writeFixture(s.store);
+        for (const s of [a, b, f32]) await writeThreeSegments(s.store, all, dim);
         await buildSegmentsIndex(a.store, { ...params, partitionChunks, threads: 1, vectorType: type });
         await buildSegmentsIndex(b.store, { ...params, partitionChunks, threads: 3, vectorType: type });
         await buildSegmentsIndex(f32.store, { ...params, partitionChunks, threads: 2 });
         const files = await indexFiles(a.store);
         expect(await indexFiles(b.store)).toEqual(files);
 
-        const desc = await descriptor(a.store);
+        const desc = await descriptorOf(a.store);
         expect(desc.version).toBe(3);
         expect(desc.vectorType).toBe(type);
         expect(desc.files.vectors.name).toBe(`vectors.${type}`);
@@ -211,10 +194,10 @@ describe('f16 and i8 indexes', () => {
             .filter(([c]) => c >= part.first && c < part.first + part.count);
           const ref = path.join(a.dir, `ref-${p}.usearch`);
           saveReferenceGraph(all, dim, params, ranges, ref, type);
-          expect(await sha(ref)).toBe(files[part.file.name]);
+          expect(await sha256Of(ref)).toBe(files[part.file.name]);
         }
         // Smaller graphs than f32's: they hold their own copy of the vectors.
-        const f32Desc = await descriptor(f32.store);
+        const f32Desc = await descriptorOf(f32.store);
         const graphBytes = (d: IndexDescriptor) => d.partitions.reduce((n, p) => n + p.file.bytes, 0);
         expect(graphBytes(desc)).toBeLessThan(graphBytes(f32Desc));
 
@@ -248,9 +231,9 @@ describe('f16 and i8 indexes', () => {
   test('descriptors: f32 is written as before (version 2, no type); a typed index is refused when mislabelled', async () => {
     const { store, cleanup } = await tempStore();
     try {
-      await writeFixture(store);
+      await writeThreeSegments(store, all, dim);
       await buildSegmentsIndex(store, params);
-      const f32 = await descriptor(store);
+      const f32 = await descriptorOf(store);
       // The keys and version an f32 index had before vector types existed.
       expect(Object.keys(f32)).toEqual([
         'format',
@@ -271,7 +254,7 @@ describe('f16 and i8 indexes', () => {
       await ix.close();
 
       await buildSegmentsIndex(store, { ...params, vectorType: 'f16' });
-      const typed = await descriptor(store);
+      const typed = await descriptorOf(store);
       const put = (d: object) => writeFile(store.localPath('index/index.json'), JSON.stringify(d));
       const { vectorType: _, ...untyped } = typed;
       await put({ ...untyped, version: 2 });
