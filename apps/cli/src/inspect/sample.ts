@@ -15,7 +15,7 @@ export interface SampleInfo {
   with_text: number;
   budget_bytes: number;
   missing_ids: string[];
-  /** Sequences read to count negatives per meta-chunk (all done parts). */
+  /** Sequences read to count negatives per meta-chunk (all of the done parts, or see FULL_SCAN_SEQUENCES). */
   scanned: number;
 }
 
@@ -50,8 +50,16 @@ export function negativesPerMeta(r: ReadRecord): number[] {
 }
 
 /**
- * One pass over the done parts: picks the requested records (kept in part order) and counts
- * negatives per meta-chunk over every record read.
+ * Runs of up to this many sequences are read whole (every record counts towards negatives per
+ * meta-chunk); a larger run reads only what the request needs: the beginning of each part up to
+ * its last sampled sequence, or the parts until every requested id is found. A report of a
+ * billion-token run then reads a few parts, not the whole output.
+ */
+export const FULL_SCAN_SEQUENCES = 2_000;
+
+/**
+ * One pass over the done parts (see FULL_SCAN_SEQUENCES): picks the requested records (kept in
+ * part order) and counts negatives per meta-chunk over every record read (`scanned` of them).
  */
 export async function pickSequences(
   store: StreamingObjectStore,
@@ -61,18 +69,33 @@ export async function pickSequences(
   const total = parts.reduce((a, p) => a + p.sequences, 0);
   const chosen = 'count' in req ? new Set(sampleIndices(total, req.count, req.seed)) : undefined;
   const wanted = 'ids' in req ? new Set(req.ids) : undefined;
+  const whole = total <= FULL_SCAN_SEQUENCES;
   const picked: Picked[] = [];
   const kHist: Record<number, number> = {};
-  let ordinal = 0;
+  let scanned = 0;
+  let first = 0; // ordinal of the part's first sequence
   for (const p of parts) {
-    for await (const r of partRecords(store, p.key)) {
-      for (const k of negativesPerMeta(r)) kHist[k] = (kHist[k] ?? 0) + 1;
-      if (chosen ? chosen.has(ordinal) : wanted!.has(r.id)) {
-        picked.push({ record: r, shard: p.shard, ordinal });
-        wanted?.delete(r.id);
-      }
-      ordinal++;
+    if (!whole && wanted?.size === 0) break;
+    // the part's last sampled ordinal: its records after that are not needed
+    let last = Infinity;
+    if (!whole && chosen) {
+      last = -1;
+      for (const o of chosen) if (o >= first && o < first + p.sequences && o > last) last = o;
     }
+    let ordinal = first;
+    if (last >= first) {
+      for await (const r of partRecords(store, p.key)) {
+        scanned++;
+        for (const k of negativesPerMeta(r)) kHist[k] = (kHist[k] ?? 0) + 1;
+        if (chosen ? chosen.has(ordinal) : wanted!.has(r.id)) {
+          picked.push({ record: r, shard: p.shard, ordinal });
+          wanted?.delete(r.id);
+        }
+        ordinal++;
+        if (ordinal > last || (!whole && wanted?.size === 0)) break;
+      }
+    }
+    first = whole ? ordinal : first + p.sequences;
   }
-  return { picked, kHist, scanned: ordinal, missing: wanted ? [...wanted] : [] };
+  return { picked, kHist, scanned, missing: wanted ? [...wanted] : [] };
 }
