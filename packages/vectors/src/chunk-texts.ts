@@ -1,5 +1,6 @@
-import { readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import type { ChunkTable } from './index-layout.js';
+import { preadFully } from './local-files.js';
 
 /**
  * Bytes of decoded chunk texts kept (UTF-8 size). Negatives repeat across a run's sequences
@@ -19,12 +20,21 @@ export class ChunkTexts {
   private readonly kept = new Map<number, string>();
   private keptBytes = 0;
   private buf = Buffer.allocUnsafe(1 << 16);
+  private fd: number | undefined;
 
   constructor(
-    private readonly fd: number,
+    file: string,
     private readonly table: Pick<ChunkTable, 'textOffsets' | 'textLengths'>,
     private readonly maxBytes = TEXT_CACHE_BYTES,
-  ) {}
+  ) {
+    this.fd = openSync(file, 'r');
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.kept.clear();
+  }
 
   get(key: number): string {
     const hit = this.kept.get(key);
@@ -48,13 +58,9 @@ export class ChunkTexts {
   }
 
   private read(key: number, len: number): string {
+    if (this.fd === undefined) throw new Error('the vector index is closed');
     if (this.buf.length < len) this.buf = Buffer.allocUnsafe(Math.max(len, this.buf.length * 2));
-    const at = this.table.textOffsets[key]!;
-    for (let got = 0; got < len;) {
-      const n = readSync(this.fd, this.buf, got, len - got, at + got);
-      if (n === 0) throw new Error(`texts file ended early reading chunk ${key}`);
-      got += n;
-    }
+    preadFully(this.fd, this.buf.subarray(0, len), this.table.textOffsets[key]!, `texts of chunk ${key}`);
     return this.buf.toString('utf8', 0, len);
   }
 }

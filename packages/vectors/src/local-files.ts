@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -181,5 +181,14 @@ export async function readWhole(file: string, expectBytes: number): Promise<Arra
     return buf;
   } finally {
     await fh.close();
+  }
+}
+
+/** Fills `bytes` from `fd` at byte `pos` (a synchronous positional read); `what` names the place in an early-end error. */
+export function preadFully(fd: number, bytes: Uint8Array, pos: number, what: string): void {
+  for (let got = 0; got < bytes.length;) {
+    const n = readSync(fd, bytes, got, bytes.length - got, pos + got);
+    if (n === 0) throw new Error(`${what}: the file ended early`);
+    got += n;
   }
 }

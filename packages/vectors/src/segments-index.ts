@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChunkRef, Hit, ObjectStore, Rng, VectorSearcher } from '@nextlong/core';
@@ -54,7 +53,7 @@ interface Loaded {
   vectors: VectorRows;
   table: ChunkTable;
   docIds: DocIdTable;
-  texts: FileHandle;
+  texts: ChunkTexts;
   graphs?: Graph[];
 }
 
@@ -70,7 +69,7 @@ export async function openSegmentsIndex(store: ObjectStore, opts: OpenSegmentsOp
   if ((await stat(files.texts)).size !== desc.files.texts.bytes) throw new Error(`${where(desc.files.texts.name)}: size differs from the descriptor`);
   const graphs = !opts.exact && desc.chunks > 0 ? desc.partitions.map((p, i) => viewGraph(desc, files.graphs[i], p.count, where(p.file.name), opts)) : undefined;
   const vectors = VectorRows.open(files.vectors, desc.dim, desc.chunks, where(desc.files.vectors.name), vectorsInMemoryBytes(), vectorTypeOf(desc));
-  const texts = await open(files.texts, 'r');
+  const texts = new ChunkTexts(files.texts, table);
   // usearch keeps one search context per hardware thread; asking for more fails the search.
   const threads = Math.max(1, Math.min(opts.threads ?? 1, os.availableParallelism()));
   return new SegmentsVectorIndex({ desc, vectors, table, docIds, texts, graphs }, threads);
@@ -127,7 +126,6 @@ export class SegmentsVectorIndex implements VectorSearcher {
   readonly dim: number;
   private readonly docChunkCounts: Uint32Array;
   private readonly slicer: TimeSlicer;
-  private readonly chunkTexts: ChunkTexts;
   private closed = false;
 
   constructor(
@@ -135,7 +133,6 @@ export class SegmentsVectorIndex implements VectorSearcher {
     private readonly threads: number,
   ) {
     this.slicer = new TimeSlicer(SLICE_BUDGET_MS, threads);
-    this.chunkTexts = new ChunkTexts(data.texts.fd, data.table);
     this.size = data.desc.chunks;
     this.dim = data.desc.dim;
     this.docChunkCounts = new Uint32Array(data.docIds.count);
@@ -245,7 +242,7 @@ export class SegmentsVectorIndex implements VectorSearcher {
     this.checkOpen();
     for (const k of keys) this.checkKey(k);
     signal?.throwIfAborted();
-    return keys.map((key) => this.chunkTexts.get(key));
+    return keys.map((key) => this.data.texts.get(key));
   }
 
   async scores(query: Float32Array, keys: number[]): Promise<number[]> {
@@ -270,7 +267,7 @@ export class SegmentsVectorIndex implements VectorSearcher {
     this.closed = true;
     this.data.graphs = undefined; // usearch frees (and unmaps) on garbage collection
     this.data.vectors.close();
-    await this.data.texts.close();
+    this.data.texts.close();
   }
 
   private checkOpen(): void {

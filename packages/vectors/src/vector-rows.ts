@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { preadFully } from './local-files.js';
 import { ROW_KERNELS, type RowKernel, type ScoredRows } from './scoring.js';
 import { VECTOR_BYTES, storedArray, type StoredRows, type VectorType } from './vector-types.js';
 
@@ -105,12 +106,6 @@ export class VectorRows implements ScoredRows {
   /** Reads rows first..first+rows-1 into the start of `into`. */
   private read(into: StoredRows, first: number, rows: number): void {
     if (this.fd === undefined) throw new Error('the vector index is closed');
-    const bytes = new Uint8Array(into.buffer, into.byteOffset, rows * this.rowBytes);
-    const pos = first * this.rowBytes;
-    for (let got = 0; got < bytes.length;) {
-      const n = readSync(this.fd, bytes, got, bytes.length - got, pos + got);
-      if (n === 0) throw new Error(`vectors file ended early reading row ${first + Math.floor(got / this.rowBytes)}`);
-      got += n;
-    }
+    preadFully(this.fd, new Uint8Array(into.buffer, into.byteOffset, rows * this.rowBytes), first * this.rowBytes, `vectors rows ${first}..${first + rows - 1}`);
   }
 }
