@@ -2,12 +2,12 @@ import { BadInputError } from '@nextlong/core';
 import { fileRejectReason, readFailure } from './input-errors.js';
 import { openInput, openZstdFrames } from './input-source.js';
 import { LineKind } from './line-batcher.js';
-import { hasContent, readLineBatches } from './line-reader.js';
+import { hasContent, readLineBatches, type RawLine } from './line-reader.js';
 import { readsOnThread, threadLineBatches } from './line-thread.js';
 import { readParquetFileShard } from './parquet-reader.js';
 import { invalidUtf8, maxLineBytes, parseRecord, parseRecordText, type RecordOptions } from './records.js';
 import type { DocRecord } from './records.js';
-import type { ShardItem, ShardSpec } from './shard-spec.js';
+import type { JsonlShardSpec, ShardItem, ShardSpec } from './shard-spec.js';
 import { recycleOutput } from './zstd-stream.js';
 
 export type { ShardItem } from './shard-spec.js';
@@ -37,45 +37,19 @@ export async function* readShard(spec: ShardSpec, opts: Omit<RecordOptions, 'sha
         : openInput(spec.file);
   const firstLine = frames ? spec.frameLine! : seek ? spec.lineStart : 1;
   try {
-    if (threaded) {
-      // a local .zst read on a thread (line-thread.ts): lines come split, classified and mostly decoded
-      const batches = threadLineBatches(spec.file, maxBytes, {
-        start: spec.frameStart,
-        firstLine,
-        runOnAfter: frames && spec.frameEnd !== undefined ? spec.frameEnd - spec.frameStart! : Infinity,
-      });
-      lines: for await (const b of batches) {
-        const { meta } = b;
-        const bytes = Buffer.from(b.bytes);
-        for (let i = 0; i < b.count; i++) {
-          const n = b.firstLine + i;
-          line = n + 1;
-          if (n < spec.lineStart) continue;
-          if (n >= spec.lineEnd) break lines;
-          const kind = meta[3 * i]!;
-          if (kind !== LineKind.blank) {
-            yield item(n, ordinal, () => threadRecord(n, kind, meta[3 * i + 1]!, meta[3 * i + 2]!, bytes, b.utf16, ro));
-            ordinal++;
-          }
-          if (n === spec.lineEnd - 1) break lines;
-        }
-      }
-    } else {
-      // each line's bytes are decoded (copied) before the next batch is asked for: the chunks can be recycled
-      const batches = readLineBatches(stream as AsyncIterable<Buffer>, firstLine, maxBytes, recycleOutput);
-      lines: for await (const batch of batches) {
-        for (const raw of batch) {
-          line = raw.line + 1;
-          if (raw.line < spec.lineStart) continue;
-          if (raw.line >= spec.lineEnd) break lines;
-          // an over-long line arrives as a marker (no bytes): parseRecord rejects it as too_large
-          if (raw.overLimit !== undefined || hasContent(raw.bytes, 0, raw.bytes.length)) {
-            yield item(raw.line, ordinal, () => parseRecord(raw, ro));
-            ordinal++;
-          }
-          // the shard's last line: stop before decompressing (or reading) the next shard's first one
-          if (raw.line === spec.lineEnd - 1) break lines;
-        }
+    const views = threaded
+      ? threadViews(spec, firstLine, maxBytes, ro)
+      : streamViews(readLineBatches(stream as AsyncIterable<Buffer>, firstLine, maxBytes, recycleOutput), ro);
+    lines: for await (const v of views) {
+      for (let i = 0; i < v.count; i++) {
+        const n = v.line(i);
+        line = n + 1;
+        if (n < spec.lineStart) continue;
+        if (n >= spec.lineEnd) break lines;
+        // parsed (its bytes copied) before the next batch is asked for: a batch's buffers can be reused
+        if (v.isRecord(i)) yield item(n, ordinal++, () => v.parse(i));
+        // the shard's last line: stop before decompressing (or reading) the next shard's first one
+        if (n === spec.lineEnd - 1) break lines;
       }
     }
   } catch (err) {
@@ -104,11 +78,52 @@ function item(line: number, ordinal: number, parse: () => DocRecord): ShardItem 
   }
 }
 
-/** A non-blank line of a thread's batch (LineKind): decoded here by a copy, then parsed as parseRecord would. */
-function threadRecord(line: number, kind: number, a: number, b: number, bytes: Buffer, utf16: ArrayBuffer[], ro: RecordOptions): DocRecord {
-  if (kind === LineKind.ascii) return parseRecordText(line, bytes.toString('latin1', a, b), ro);
-  if (kind === LineKind.utf16) return parseRecordText(line, Buffer.from(utf16[a]!).toString('utf16le'), ro);
-  if (kind === LineKind.invalid) throw invalidUtf8(line);
-  // LineKind.over: the marker readLineBatches gives such a line
-  return parseRecord({ line, bytes: Buffer.alloc(0), overLimit: a }, ro);
+/** One batch of a shard file's lines, however they were read: numbers, which hold a record, and parsing. */
+interface LineView {
+  count: number;
+  line(i: number): number;
+  /** False for a blank line (not a record, no ordinal). */
+  isRecord(i: number): boolean;
+  parse(i: number): DocRecord;
+}
+
+/** readLineBatches' batches: raw bytes, decoded and parsed here. */
+async function* streamViews(batches: AsyncIterable<RawLine[]>, ro: RecordOptions): AsyncGenerator<LineView> {
+  for await (const b of batches) {
+    yield {
+      count: b.length,
+      line: (i) => b[i]!.line,
+      // an over-long line arrives as a marker (no bytes): parseRecord rejects it as too_large
+      isRecord: (i) => b[i]!.overLimit !== undefined || hasContent(b[i]!.bytes, 0, b[i]!.bytes.length),
+      parse: (i) => parseRecord(b[i]!, ro),
+    };
+  }
+}
+
+/** A local .zst read on a thread (line-thread.ts): lines come split, classified and mostly decoded (LineKind). */
+async function* threadViews(spec: JsonlShardSpec, firstLine: number, maxBytes: number, ro: RecordOptions): AsyncGenerator<LineView> {
+  const frames = spec.frameStart !== undefined;
+  const batches = threadLineBatches(spec.file, maxBytes, {
+    start: spec.frameStart,
+    firstLine,
+    runOnAfter: frames && spec.frameEnd !== undefined ? spec.frameEnd - spec.frameStart! : Infinity,
+  });
+  for await (const b of batches) {
+    const { meta, utf16 } = b;
+    const bytes = Buffer.from(b.bytes);
+    yield {
+      count: b.count,
+      line: (i) => b.firstLine + i,
+      isRecord: (i) => meta[3 * i] !== LineKind.blank,
+      parse: (i) => {
+        const [kind, a, e] = [meta[3 * i]!, meta[3 * i + 1]!, meta[3 * i + 2]!];
+        const n = b.firstLine + i;
+        if (kind === LineKind.ascii) return parseRecordText(n, bytes.toString('latin1', a, e), ro);
+        if (kind === LineKind.utf16) return parseRecordText(n, Buffer.from(utf16[a]!).toString('utf16le'), ro);
+        if (kind === LineKind.invalid) throw invalidUtf8(n);
+        // LineKind.over: the marker readLineBatches gives such a line
+        return parseRecord({ line: n, bytes: Buffer.alloc(0), overLimit: a }, ro);
+      },
+    };
+  }
 }
